@@ -1,0 +1,333 @@
+import { ulid } from "ulid";
+import type { ClientStore, StoredRun } from "./client-store.js";
+import { toMillis, type Duration } from "./duration.js";
+import {
+  CancelledError,
+  DatabaseError,
+  InvalidRunStateError,
+  RepriseError,
+  RunNotFoundError,
+  ValidationError,
+  serializeError,
+  type SerializedError,
+} from "./errors.js";
+import type { EventKind, HistoryEvent } from "./events.js";
+import { toJsonText } from "./json.js";
+import { RunHandle } from "./run-handle.js";
+import { findWorkflow, parseWith, type DeadLetter, type Workflow } from "./workflow.js";
+
+/** Options of {@link Client}. Give `connectionString` or `store`. */
+export interface ClientOptions {
+  /** Postgres connection string. */
+  connectionString?: string;
+  /** A store from `createStore()` (the client then does not close it). */
+  store?: ClientStore;
+  /**
+   * Postgres schema of Reprise's tables (with `connectionString`).
+   * @default "reprise"
+   */
+  schema?: string;
+  /**
+   * Apply the store's migrations on first use.
+   * @default true
+   */
+  migrate?: boolean;
+}
+
+/** Options of `client.start`. */
+export interface StartOptions {
+  /** The run id, and its idempotency key: starting an existing id returns the existing run. @default a ULID */
+  id?: string;
+  /** @default the workflow's queue */
+  queue?: string;
+  /** Wait this long before the run may start. */
+  delay?: Duration;
+  /** Higher runs first. @default the workflow's, else 0 */
+  priority?: number;
+}
+
+export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";
+
+/** A run as `status()` and `listRuns()` describe it. */
+export interface RunInfo {
+  id: string;
+  workflowName: string;
+  status: RunStatus;
+  input: unknown;
+  output?: unknown;
+  error?: SerializedError;
+  /** 1, plus one per manual retry. */
+  attempt: number;
+  createdAt: Date;
+  updatedAt: Date;
+  parentId?: string;
+  queue: string;
+  priority: number;
+  /** A hash of the workflow code the run started with. */
+  fingerprint?: string;
+  /** The run this one was forked from. */
+  forkedFrom?: string;
+}
+
+/** Filters of `listRuns`. */
+export interface ListRunsOptions {
+  status?: RunStatus;
+  workflow?: string;
+  /** @default 50 */
+  limit?: number;
+  /** A run id from the previous page: list the runs created before it. */
+  after?: string;
+}
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.:\-/@+=]{0,254}$/;
+
+/**
+ * Starts, inspects and steers runs. Talks to Postgres only; runs execute on workers.
+ *
+ * ```ts
+ * const client = new Client({ connectionString: process.env.DATABASE_URL });
+ * const handle = await client.start(pingService, { url }, { id: "ping-2026-11-22" });
+ * const text = await handle.result();
+ * ```
+ */
+export class Client {
+  private readonly options: ClientOptions;
+  private storePromise: Promise<ClientStore> | undefined;
+  private readonly ownsStore: boolean;
+
+  constructor(options: ClientOptions) {
+    if (!options?.connectionString && !options?.store) {
+      throw new ValidationError("new Client() needs a connectionString or a store");
+    }
+    this.options = options;
+    this.ownsStore = !options.store;
+  }
+
+  /** The store, created and migrated on first use. */
+  store(): Promise<ClientStore> {
+    this.storePromise ??= (async () => {
+      let store = this.options.store;
+      if (!store) {
+        // Loaded only when needed, so that the sdk's engine and types stay free of pg.
+        const { createStore } = await import("@reprise/store");
+        store = createStore({ connectionString: this.options.connectionString!, ...(this.options.schema ? { schema: this.options.schema } : {}) });
+      }
+      if (this.options.migrate !== false) await store.migrate();
+      return store;
+    })().catch((error: unknown) => {
+      this.storePromise = undefined;
+      throw wrapStoreError(error);
+    });
+    return this.storePromise;
+  }
+
+  /** Runs a store call, turning driver failures into `DatabaseError`. */
+  private async call<T>(fn: (store: ClientStore) => Promise<T>): Promise<T> {
+    const store = await this.store();
+    try {
+      return await fn(store);
+    } catch (error) {
+      throw wrapStoreError(error);
+    }
+  }
+
+  /**
+   * Starts a run. The input is validated (and checked to be JSON) before anything is
+   * stored. Starting an id that exists returns the existing run and creates nothing.
+   *
+   * @throws ValidationError on invalid input or options
+   */
+  async start<I, O>(wf: Workflow<I, O>, input: I, options: StartOptions = {}): Promise<RunHandle<O>> {
+    const parsed = wf.parseInput(input);
+    const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
+    const id = options.id ?? ulid();
+    checkId(id);
+    const priority = options.priority ?? wf.options.priority ?? 0;
+    if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
+    const delayMs = options.delay === undefined ? undefined : toMillis(options.delay);
+    const queue = options.queue ?? wf.queue;
+    const created = await this.call((s) =>
+      s.startRuns([{ id, workflow: wf.name, queue, input: inputText, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint }]),
+    );
+    if (!created.has(id)) {
+      const existing = await this.call((s) => s.getRun(id));
+      if (existing && existing.workflow !== wf.name) {
+        throw new ValidationError(`run id "${id}" is already used by a run of workflow "${existing.workflow}"`);
+      }
+    }
+    return new RunHandle<O>(this, id);
+  }
+
+  /** `start`, then `result`. */
+  async run<I, O>(wf: Workflow<I, O>, input: I, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
+    const handle = await this.start(wf, input, options);
+    return handle.result(options.timeout === undefined ? {} : { timeout: options.timeout });
+  }
+
+  /** A handle for an existing run (not checked until used). */
+  handle<O = unknown>(runId: string): RunHandle<O> {
+    return new RunHandle<O>(this, runId);
+  }
+
+  /** @throws RunNotFoundError */
+  async status(runId: string): Promise<RunInfo> {
+    const run = await this.call((s) => s.getRun(runId));
+    if (!run) throw new RunNotFoundError(runId);
+    return toRunInfo(run);
+  }
+
+  /**
+   * Waits for the run to end and returns its output.
+   * @throws WorkflowFailedError when it failed or was cancelled (cause: its error);
+   *   ResultTimeoutError after `timeout`; RunNotFoundError
+   */
+  result<O = unknown>(runId: string, options: { timeout?: Duration } = {}): Promise<O> {
+    return new RunHandle<O>(this, runId).result(options);
+  }
+
+  /** The run's events in order. @throws RunNotFoundError */
+  async history(runId: string): Promise<HistoryEvent[]> {
+    const events = await this.call((s) => s.history(runId));
+    if (events.length === 0) throw new RunNotFoundError(runId);
+    return events.map((e) => ({
+      runId: e.runId,
+      seq: e.seq,
+      kind: e.kind as EventKind,
+      position: e.position,
+      name: e.name,
+      payload: e.payload,
+      createdAt: e.createdAt,
+    }));
+  }
+
+  /** Newest first. */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
+    const runs = await this.call((s) => s.listRuns(options));
+    return runs.map(toRunInfo);
+  }
+
+  /**
+   * Delivers a signal (durable, first-in first-out per name). When the run's workflow
+   * declares a schema for the signal (`signals` option) and is known in this process, the
+   * payload is validated first.
+   *
+   * @throws RunNotFoundError; InvalidRunStateError when the run has ended; ValidationError
+   */
+  async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    if (typeof name !== "string" || name.length === 0) throw new ValidationError("signal name must be a non-empty string");
+    const run = await this.call((s) => s.getRun(runId));
+    if (!run) throw new RunNotFoundError(runId);
+    if (TERMINAL.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
+    const schema = findWorkflow(run.workflow)?.options.signals?.[name];
+    const checked = parseWith(schema, payload, `payload of signal "${name}"`);
+    const text = toJsonText(checked, `payload of signal "${name}"`);
+    const result = await this.call((s) => s.signalRun({ runId, name, payload: text }));
+    if (!result.delivered) {
+      if (result.status === null) throw new RunNotFoundError(runId);
+      throw new InvalidRunStateError(runId, result.status, `signal "${name}" to`);
+    }
+  }
+
+  /**
+   * Cancels a run: it ends `cancelled`, running steps see their `signal` aborted, and its
+   * unfinished children are cancelled too. Cancelling a cancelled run does nothing.
+   *
+   * @throws RunNotFoundError; InvalidRunStateError when it already completed or failed
+   */
+  async cancel(runId: string, reason?: string): Promise<void> {
+    const error = JSON.stringify(serializeError(new CancelledError("the run was cancelled", { ...(reason === undefined ? {} : { reason }), runId })));
+    const result = await this.call((s) => s.cancelRun({ runId, reason, error }));
+    if (result.outcome === "not-found") throw new RunNotFoundError(runId);
+    if (result.outcome === "finished" && result.status !== "cancelled") throw new InvalidRunStateError(runId, result.status, "cancel");
+  }
+
+  /**
+   * Resumes a failed or cancelled run in place: completed steps keep their recorded
+   * results; the step that failed runs again with a fresh attempt count.
+   *
+   * @throws RunNotFoundError; InvalidRunStateError when the run is not failed or cancelled
+   */
+  async retry<O = unknown>(runId: string): Promise<RunHandle<O>> {
+    const result = await this.call((s) => s.retryRun(runId));
+    if (result.outcome === "not-found") throw new RunNotFoundError(runId);
+    if (result.outcome === "invalid") {
+      throw new InvalidRunStateError(runId, result.status, "retry", "only failed or cancelled runs can be retried");
+    }
+    return new RunHandle<O>(this, runId);
+  }
+
+  /**
+   * Starts a new run whose history is the source's before `fromStep` (a position, or a step
+   * name), then runs on with today's code.
+   *
+   * @throws RunNotFoundError; ValidationError when there is no such step
+   */
+  async fork<O = unknown>(runId: string, options: { fromStep: number | string; id?: string }): Promise<RunHandle<O>> {
+    const newId = options.id ?? ulid();
+    checkId(newId);
+    const result = await this.call((s) => s.forkRun({ sourceId: runId, fromStep: options.fromStep, newId }));
+    if (result.outcome === "not-found") throw new RunNotFoundError(runId);
+    if (result.outcome === "no-such-step") {
+      throw new ValidationError(`run ${runId} has no step ${JSON.stringify(options.fromStep)} to fork from`);
+    }
+    return new RunHandle<O>(this, result.id);
+  }
+
+  /** Items dead-lettered by `ctx.map`, newest first. */
+  async deadLetters(filter: { runId?: string; workflow?: string } = {}): Promise<DeadLetter[]> {
+    const rows = await this.call((s) => s.deadLetters(filter));
+    return rows.map((r) => ({
+      id: r.id,
+      runId: r.runId,
+      workflowName: r.workflow,
+      map: r.map,
+      index: r.index,
+      item: r.item,
+      error: r.error as SerializedError,
+      createdAt: r.createdAt,
+    }));
+  }
+
+  async close(): Promise<void> {
+    const pending = this.storePromise;
+    this.storePromise = undefined;
+    if (pending && this.ownsStore) await (await pending.catch(() => undefined))?.close();
+  }
+}
+
+function checkId(id: string): void {
+  if (typeof id !== "string" || !ID.test(id)) {
+    throw new ValidationError(`run id ${JSON.stringify(id)} is invalid: use 1-255 letters, digits and _ . : - / @ + =`);
+  }
+}
+
+/** The public view of a stored run. */
+export function toRunInfo(run: StoredRun): RunInfo {
+  const info: RunInfo = {
+    id: run.id,
+    workflowName: run.workflow,
+    status: run.status as RunStatus,
+    input: run.input ?? undefined,
+    attempt: run.attempt,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    queue: run.queue,
+    priority: run.priority,
+  };
+  if (run.output !== null && run.output !== undefined) info.output = run.output;
+  if (run.error !== null && run.error !== undefined) info.error = run.error as SerializedError;
+  if (run.parentId) info.parentId = run.parentId;
+  if (run.fingerprint) info.fingerprint = run.fingerprint;
+  if (run.forkedFrom) info.forkedFrom = run.forkedFrom;
+  return info;
+}
+
+/** Turns what the store threw into a Reprise error (driver errors become `DatabaseError`). */
+export function wrapStoreError(error: unknown): Error {
+  if (error instanceof RepriseError) return error;
+  const e = error as { code?: unknown; message?: unknown; name?: unknown } | null;
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  if (e && (e as { name?: unknown }).name === "StoreError" && e.code === "INVALID_ARGUMENT") return new ValidationError(message, { cause: error });
+  return new DatabaseError(`database error: ${message}`, error);
+}

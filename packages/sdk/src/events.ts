@@ -1,0 +1,167 @@
+import type { SerializedError } from "./errors.js";
+
+/**
+ * The kinds of event in a run's log. The names are the contract between versions:
+ * kinds are added, never repurposed.
+ */
+export const EventKind = {
+  RunStarted: "RunStarted",
+  StepCompleted: "StepCompleted",
+  StepAttemptFailed: "StepAttemptFailed",
+  StepFailed: "StepFailed",
+  TimerStarted: "TimerStarted",
+  TimerFired: "TimerFired",
+  SignalReceived: "SignalReceived",
+  SignalConsumed: "SignalConsumed",
+  ChildStarted: "ChildStarted",
+  ChildCompleted: "ChildCompleted",
+  ChildFailed: "ChildFailed",
+  MarkerRecorded: "MarkerRecorded",
+  DeadLettered: "DeadLettered",
+  RunRetried: "RunRetried",
+  RunForked: "RunForked",
+  CancelRequested: "CancelRequested",
+  RunCompleted: "RunCompleted",
+  RunFailed: "RunFailed",
+  RunCancelled: "RunCancelled",
+  /** A failure hook ran (so that it never runs twice after a crash). */
+  HookCompleted: "HookCompleted",
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+/** One recorded event of a run, as `client.history()` returns it. */
+export interface HistoryEvent {
+  /** Present in exported histories and in `client.history()`. */
+  runId?: string;
+  seq: number;
+  kind: EventKind;
+  position?: number | null;
+  name?: string | null;
+  payload: unknown;
+  createdAt: Date;
+}
+
+/** An event the engine wants appended; `seq` is assigned by the engine. */
+export interface NewEvent {
+  seq: number;
+  kind: EventKind;
+  position: number | null;
+  name: string | null;
+  /** The payload as JSON text (already validated), so it is serialised exactly once. */
+  payload: string;
+}
+
+// Payload shapes, per kind. Fields are added over time, never renamed.
+
+export interface RunStartedPayload {
+  workflow: string;
+  input?: unknown;
+  queue: string;
+  fingerprint?: string;
+  parentId?: string;
+  timeoutMs?: number;
+}
+
+export interface StepCompletedPayload {
+  result?: unknown;
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface StepAttemptFailedPayload {
+  error: SerializedError;
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  /** When the next attempt may run (database clock, ISO). */
+  retryAt: string;
+  delayMs: number;
+}
+
+export interface StepFailedPayload {
+  error: SerializedError;
+  attempts: number;
+  startedAt?: string;
+  durationMs?: number;
+}
+
+export interface TimerStartedPayload {
+  wakeAt: string;
+  /** Set when the timer is a `waitForSignal` timeout rather than a sleep. */
+  signal?: boolean;
+}
+
+export interface SignalConsumedPayload {
+  signalId: string;
+  payload?: unknown;
+  sentAt?: string;
+}
+
+export interface ChildStartedPayload {
+  childId: string;
+  workflow: string;
+}
+
+export interface ChildCompletedPayload {
+  childId: string;
+  output?: unknown;
+}
+
+export interface ChildFailedPayload {
+  childId: string;
+  error: SerializedError;
+  status: "failed" | "cancelled";
+}
+
+export interface MarkerPayload {
+  value?: unknown;
+}
+
+export interface DeadLetteredPayload {
+  map: string;
+  index: number;
+  item?: unknown;
+  error: SerializedError;
+}
+
+export interface RunRetriedPayload {
+  /** The seq of the terminal event this retry reopens. */
+  reopens: number;
+  /** The position whose failure ended the run, when a step or child did. */
+  position?: number;
+  previousStatus: "failed" | "cancelled";
+}
+
+export interface RunForkedPayload {
+  from: string;
+  fromPosition: number;
+}
+
+export interface CancelRequestedPayload {
+  reason?: string;
+}
+
+export interface RunCompletedPayload {
+  output?: unknown;
+}
+
+export interface RunFailedPayload {
+  error: SerializedError;
+  /** The position of the step or child whose failure ended the run, if one did. */
+  position?: number;
+}
+
+export interface RunCancelledPayload {
+  reason?: string;
+}
+
+export interface HookCompletedPayload {
+  /** `run` or `step:<position>`. */
+  hook: string;
+  ok: boolean;
+  error?: SerializedError;
+}
+
+/** Kinds that end a run. */
+export const TERMINAL_KINDS: ReadonlySet<string> = new Set([EventKind.RunCompleted, EventKind.RunFailed, EventKind.RunCancelled]);

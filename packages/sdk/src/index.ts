@@ -1,0 +1,85 @@
+export { workflow, findWorkflow, parseWith } from "./workflow.js";
+export type {
+  Workflow,
+  WorkflowOptions,
+  WorkflowFunction,
+  WorkflowContext,
+  StepContext,
+  StepOptions,
+  WaitForSignalOptions,
+  ChildOptions,
+  MapOptions,
+  MapResult,
+  DeadLetter,
+  FailureHook,
+  FailureInfo,
+  Logger,
+  Schema,
+} from "./workflow.js";
+export { Client, toRunInfo } from "./client.js";
+export type { ClientOptions, StartOptions, RunInfo, RunStatus, ListRunsOptions } from "./client.js";
+export type { ClientStore, StoredRun, StoredEvent, StoredDeadLetter } from "./client-store.js";
+export { RunHandle } from "./run-handle.js";
+export { toMillis, formatMillis } from "./duration.js";
+export type { Duration } from "./duration.js";
+export { resolveRetryPolicy, retryDelayMs, decideRetry } from "./retry.js";
+export type { RetryPolicy, ResolvedRetryPolicy, RetryDecision } from "./retry.js";
+export { circuitBreaker } from "./breaker.js";
+export type { CircuitBreaker, CircuitBreakerOptions } from "./breaker.js";
+export type { ScheduleSpec } from "./schedule-spec.js";
+export { EventKind, TERMINAL_KINDS } from "./events.js";
+export type {
+  HistoryEvent,
+  NewEvent,
+  RunStartedPayload,
+  StepCompletedPayload,
+  StepAttemptFailedPayload,
+  StepFailedPayload,
+  TimerStartedPayload,
+  SignalConsumedPayload,
+  ChildStartedPayload,
+  ChildCompletedPayload,
+  ChildFailedPayload,
+  MarkerPayload,
+  DeadLetteredPayload,
+  RunRetriedPayload,
+  RunForkedPayload,
+  CancelRequestedPayload,
+  RunCompletedPayload,
+  RunFailedPayload,
+  RunCancelledPayload,
+  HookCompletedPayload,
+} from "./events.js";
+export { toJsonText } from "./json.js";
+export {
+  RepriseError,
+  ErrorCode,
+  NonRetryableError,
+  RetryableError,
+  ValidationError,
+  SerializationError,
+  StepFailedError,
+  StepTimeoutError,
+  WorkflowTimeoutError,
+  WorkflowFailedError,
+  CancelledError,
+  SignalTimeoutError,
+  ChildFailedError,
+  NonDeterminismError,
+  CircuitOpenError,
+  RunNotFoundError,
+  InvalidRunStateError,
+  UnknownWorkflowError,
+  DatabaseError,
+  ResultTimeoutError,
+  serializeError,
+  deserializeError,
+  toError,
+} from "./errors.js";
+export type { SerializedError, CallDescription } from "./errors.js";
+export { replay } from "./replay/replay.js";
+export type { ReplayReport, ReplayOptions, Divergence } from "./replay/replay.js";
+export { Execution } from "./replay/execution.js";
+export { HistoryIndex } from "./replay/history-index.js";
+export type { Outcome, ExecutionOptions } from "./replay/execution.js";
+export type { ExecutionHost, LogEntry, InboxSignal, ChildStart, ChildOutcome, BreakerPermit } from "./replay/host.js";

@@ -1,0 +1,67 @@
+import { SerializationError } from "./errors.js";
+
+/** A value as it is stored: JSON. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function describe(value: unknown): string {
+  if (typeof value === "bigint") return "a BigInt";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "symbol") return "a symbol";
+  if (typeof value === "number") return String(value);
+  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+  return ctor ? `an instance of ${ctor}` : "an object without a prototype";
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null || Array.isArray(value);
+}
+
+/**
+ * Serialises `value` to JSON text, refusing what JSON would silently change or drop:
+ * functions, symbols, BigInts, NaN and Infinity, and class instances (a `Map` would become
+ * `{}`). Objects with a `toJSON` method (a `Date`) are stored as its result. `undefined`
+ * at the top level is stored as no value.
+ *
+ * @throws SerializationError naming what was found and where (`what` says whose value it is).
+ */
+export function toJsonText(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  // The replacer sees one key at a time; remember each container's path to name the culprit.
+  const paths = new WeakMap<object, string>();
+  const replacer = function (this: unknown, key: string, converted: unknown): unknown {
+    const holder = this as Record<string, unknown> | undefined;
+    const base = (holder && paths.get(holder)) ?? "";
+    const path = key === "" ? "value" : Array.isArray(holder) ? `${base}[${key}]` : `${base}.${key}`;
+    const bad = () => new SerializationError(`${what} is not JSON-serialisable: ${describe(converted)} at ${path}`);
+    switch (typeof converted) {
+      case "function":
+      case "symbol":
+      case "bigint":
+        throw bad();
+      case "number":
+        if (!Number.isFinite(converted)) throw bad();
+        return converted;
+      case "object":
+        if (converted === null) return null;
+        // A toJSON method (Date) has already run; what is left must be a plain object or array.
+        if (!isPlain(converted)) throw bad();
+        paths.set(converted, path);
+        return converted;
+      default:
+        return converted;
+    }
+  };
+  try {
+    return JSON.stringify(value, replacer);
+  } catch (error) {
+    if (error instanceof SerializationError) throw error;
+    // Circular structures and throwing toJSON methods land here.
+    throw new SerializationError(`${what} is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Parses stored JSON text back (`undefined` stays `undefined`). */
+export function fromJsonText<T = unknown>(text: string | undefined): T {
+  return (text === undefined ? undefined : JSON.parse(text)) as T;
+}

@@ -1,0 +1,211 @@
+import { monotonicFactory } from "ulid";
+import { toMillis, type Duration } from "../duration.js";
+import {
+  EventKind,
+  type ChildCompletedPayload,
+  type ChildFailedPayload,
+  type ChildStartedPayload,
+  type MarkerPayload,
+  type SignalConsumedPayload,
+  type TimerStartedPayload,
+} from "../events.js";
+import { ChildFailedError, NonRetryableError, SignalTimeoutError, deserializeError } from "../errors.js";
+import { toJsonText } from "../json.js";
+import type { ChildOptions, Logger, Schema, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow.js";
+import { parseWith } from "../workflow.js";
+import type { Execution } from "./execution.js";
+import { Execution as ExecutionClass } from "./execution.js";
+import { findKind } from "./history-index.js";
+import { runMap } from "./map.js";
+import { runStep } from "./step.js";
+
+const TIMER_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.TimerFired]);
+const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
+const CHILD_KINDS: ReadonlySet<string> = new Set([EventKind.ChildStarted, EventKind.ChildCompleted, EventKind.ChildFailed]);
+const MARKER_KINDS: ReadonlySet<string> = new Set([EventKind.MarkerRecorded]);
+const SLEEP = "sleep";
+
+/** Builds the `ctx` object a workflow function receives. */
+export function createWorkflowContext(ex: Execution): WorkflowContext {
+  const newUlid = monotonicFactory();
+  const log = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
+    ex.log({ level, message, ...(fields ? { fields } : {}) });
+  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+
+  return {
+    runId: ex.runId,
+    workflowName: ex.workflow.name,
+    signal: ex.abortController.signal,
+    log: logger,
+    step: (name, fn, options) => runStep(ex, ex.takePosition(), checkName(name, "step"), fn, options),
+    sleep: (duration: Duration) => sleepUntil(ex, ex.takePosition(), (now) => now + toMillis(duration)),
+    sleepUntil: (at: Date) => {
+      if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new TypeError(`sleepUntil needs a valid Date, got ${String(at)}`);
+      return sleepUntil(ex, ex.takePosition(), () => at.getTime());
+    },
+    waitForSignal: <T>(name: string, options?: WaitForSignalOptions<T>) =>
+      waitForSignal<T>(ex, ex.takePosition(), checkName(name, "signal"), options ?? {}),
+    child: <I, O>(wf: Workflow<I, O>, input: I, options?: ChildOptions) => child<I, O>(ex, ex.takePosition(), wf, input, options ?? {}),
+    map: (name, items, fn, options) => runMap(ex, checkName(name, "map"), items, fn, options ?? {}),
+    now: () => new Date(marker(ex, "now", () => new Date(ex.host.now()).toISOString()) as string),
+    random: () => marker(ex, "random", () => Math.random()) as number,
+    ulid: () => marker(ex, "ulid", () => newUlid(ex.host.now())) as string,
+    patched: (id: string) => ex.patched(checkName(id, "patch")),
+  };
+}
+
+function checkName(name: unknown, what: string): string {
+  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
+    throw new TypeError(`${what} name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+/** `ctx.now()`, `ctx.random()`, `ctx.ulid()`: generated once, then read back from the log. */
+function marker(ex: Execution, name: string, make: () => unknown): unknown {
+  ex.assertActive();
+  const position = ex.takePosition();
+  const recorded = ex.history.at(position);
+  ex.expect(position, recorded, MARKER_KINDS, { kind: EventKind.MarkerRecorded, name });
+  if (recorded[0]) return (recorded[0].payload as MarkerPayload).value;
+  const value = make();
+  ex.record(EventKind.MarkerRecorded, position, name, { value });
+  return value;
+}
+
+async function sleepUntil(ex: Execution, position: number, wakeAtFrom: (now: number) => number): Promise<void> {
+  if (ex.settled) return ex.stranded();
+  if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
+  const recorded = ex.history.at(position);
+  ex.expect(position, recorded, TIMER_KINDS, { kind: EventKind.TimerStarted, name: SLEEP });
+  if (findKind(recorded, EventKind.TimerFired)) return;
+  const started = findKind(recorded, EventKind.TimerStarted);
+  let wakeAt: number;
+  if (started) {
+    wakeAt = Date.parse((started.payload as TimerStartedPayload).wakeAt);
+  } else {
+    if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
+    wakeAt = wakeAtFrom(ex.host.now());
+    ex.record(EventKind.TimerStarted, position, SLEEP, { wakeAt: new Date(wakeAt).toISOString() });
+  }
+  await ex.waitUntil(position, wakeAt);
+  if (ex.settled) return ex.stranded();
+  ex.record(EventKind.TimerFired, position, SLEEP, {});
+}
+
+async function waitForSignal<T>(ex: Execution, position: number, name: string, options: WaitForSignalOptions<T>): Promise<T> {
+  if (ex.settled) return ex.stranded();
+  if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
+  const schema = (options.schema ?? ex.workflow.options.signals?.[name]) as Schema<T> | undefined;
+  const what = `payload of signal "${name}"`;
+  const recorded = ex.history.at(position);
+  ex.expect(position, recorded, SIGNAL_KINDS, { kind: EventKind.SignalConsumed, name });
+
+  const consumed = findKind(recorded, EventKind.SignalConsumed);
+  if (consumed) return parseWith(schema, (consumed.payload as SignalConsumedPayload).payload, what);
+  const timer = findKind(recorded, EventKind.TimerStarted);
+  const timeoutMs = timer
+    ? (timer.payload as TimerStartedPayload & { timeoutMs?: number }).timeoutMs ?? 0
+    : options.timeout === undefined
+      ? undefined
+      : toMillis(options.timeout);
+  if (findKind(recorded, EventKind.TimerFired)) throw new SignalTimeoutError(name, timeoutMs ?? 0);
+  if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
+
+  let deadline = timer ? Date.parse((timer.payload as TimerStartedPayload).wakeAt) : undefined;
+  if (!timer && timeoutMs !== undefined) {
+    deadline = ex.host.now() + timeoutMs;
+    ex.record(EventKind.TimerStarted, position, name, { wakeAt: new Date(deadline).toISOString(), signal: true, timeoutMs });
+  }
+  // Reads for one name go in call order, so parallel waits take signals first-in first-out.
+  const signal = await ex.withSignalQueue(name, async () => {
+    ex.begin();
+    try {
+      const found = await ex.host.readSignal(name, ex.signalCursor(name));
+      if (found) ex.advanceSignalCursor(name, found.id);
+      return found;
+    } finally {
+      ex.end();
+    }
+  });
+  if (ex.settled) return ex.stranded();
+  if (signal) {
+    ex.record(EventKind.SignalConsumed, position, name, { signalId: signal.id, payload: signal.payload, sentAt: signal.sentAt });
+    return parseWith(schema, signal.payload, what);
+  }
+  if (deadline !== undefined && deadline <= ex.host.now()) {
+    ex.record(EventKind.TimerFired, position, name, {});
+    throw new SignalTimeoutError(name, timeoutMs ?? 0);
+  }
+  return ex.block(position, { wakeAt: deadline ?? null, kind: "signal" });
+}
+
+async function child<I, O>(ex: Execution, position: number, wf: Workflow<I, O>, input: I, options: ChildOptions): Promise<O> {
+  if (ex.settled) return ex.stranded();
+  if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
+  const recorded = ex.history.at(position);
+  ex.expect(position, recorded, CHILD_KINDS, { kind: EventKind.ChildStarted, name: wf.name });
+
+  const done = findKind(recorded, EventKind.ChildCompleted);
+  if (done) return (done.payload as ChildCompletedPayload).output as O;
+  const failed = findKind(recorded, EventKind.ChildFailed);
+  if (failed) {
+    const { childId, error } = failed.payload as ChildFailedPayload;
+    throw ExecutionClass.markPosition(new ChildFailedError(childId, wf.name, deserializeError(error)), position);
+  }
+
+  const started = findKind(recorded, EventKind.ChildStarted);
+  let childId: string;
+  if (started) {
+    childId = (started.payload as ChildStartedPayload).childId;
+  } else {
+    const parsed = wf.parseInput(input);
+    childId = options.id ?? `${ex.runId}-${position}`;
+    if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
+    const inputText = toJsonText(parsed, `input of child workflow "${wf.name}"`);
+    // Starting the child is a side effect: what came before it is durable first.
+    await ex.flush();
+    if (ex.settled) return ex.stranded();
+    if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
+    ex.begin();
+    let existing: { parentId: string | null; workflow: string };
+    try {
+      existing = await ex.host.startChild({
+        id: childId,
+        workflow: wf.name,
+        queue: options.queue ?? wf.queue,
+        priority: options.priority ?? wf.options.priority ?? 0,
+        input: inputText,
+        parentId: ex.runId,
+        fingerprint: wf.fingerprint,
+        timeoutMs: wf.timeoutMs,
+      });
+    } finally {
+      ex.end();
+    }
+    if (ex.settled) return ex.stranded();
+    if (existing.parentId !== ex.runId || existing.workflow !== wf.name) {
+      throw new NonRetryableError(
+        `child id "${childId}" already belongs to another run (workflow ${existing.workflow}, parent ${existing.parentId ?? "none"})`,
+      );
+    }
+    ex.record(EventKind.ChildStarted, position, wf.name, { childId, workflow: wf.name });
+  }
+  if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
+
+  ex.begin();
+  let outcome;
+  try {
+    outcome = await ex.host.childOutcome(childId);
+  } finally {
+    ex.end();
+  }
+  if (ex.settled) return ex.stranded();
+  if (!outcome) return ex.block(position, { wakeAt: null, kind: "child" });
+  if (outcome.status === "completed") {
+    ex.record(EventKind.ChildCompleted, position, wf.name, { childId }, { output: toJsonText(outcome.output, "child output") });
+    return outcome.output as O;
+  }
+  ex.record(EventKind.ChildFailed, position, wf.name, { childId, error: outcome.error, status: outcome.status });
+  throw ExecutionClass.markPosition(new ChildFailedError(childId, wf.name, deserializeError(outcome.error)), position);
+}

@@ -1,0 +1,508 @@
+import { EventKind, type HistoryEvent, type NewEvent } from "../events.js";
+import {
+  CancelledError,
+  NonDeterminismError,
+  WorkflowTimeoutError,
+  serializeError,
+  toError,
+  type CallDescription,
+  type SerializedError,
+} from "../errors.js";
+import { toJsonText } from "../json.js";
+import type { FailureHook, FailureInfo, Workflow, WorkflowContext } from "../workflow.js";
+import { parseWith } from "../workflow.js";
+import { createWorkflowContext } from "./context.js";
+import { HistoryIndex } from "./history-index.js";
+import type { ExecutionHost, LogEntry } from "./host.js";
+
+/** How a run execution ended (for now): what the worker must record next. */
+export type Outcome =
+  | { status: "completed"; output: unknown }
+  | { status: "failed"; error: SerializedError; position?: number }
+  /** Parked until `wakeAt` (null: until woken); `handedBack` when the worker asked it to stop early. */
+  | { status: "suspended"; wakeAt: number | null; waiting: "sleeping" | "waiting"; handedBack?: boolean }
+  | { status: "diverged"; error: NonDeterminismError }
+  | { status: "cancelled"; reason?: string }
+  /** The lease was lost or the log refused an append: nothing more may be recorded. */
+  | { status: "aborted"; reason: Error };
+
+/** A wait that only a later claim of the run can end. */
+interface BlockedWait {
+  wakeAt: number | null;
+  kind: "timer" | "signal" | "child" | "frontier" | "handback";
+}
+
+export interface ExecutionOptions {
+  runId: string;
+  workflow: Workflow<any, any>;
+  input: unknown;
+  /** The recorded events, in seq order, starting with `RunStarted`. */
+  history: readonly HistoryEvent[];
+  host: ExecutionHost;
+  /** Waits up to this long stay in the process; longer ones suspend the run. */
+  suspendAfterMs: number;
+  /** The run's deadline (ms since epoch) when the workflow has a timeout. */
+  deadline?: number;
+  timeoutMs?: number;
+  /** The run's attempt (1 + manual retries), for failure hooks. */
+  attempt?: number;
+  /** Last heartbeat details per step position, from earlier attempts. */
+  heartbeats?: ReadonlyMap<number, unknown>;
+  /** Replay only: stop after this position, as if the history ended there. */
+  until?: number;
+}
+
+const failurePosition = Symbol("reprise.failurePosition");
+const NEVER: Promise<never> = new Promise<never>(() => {});
+
+/**
+ * One execution of a run: drives the workflow function against its history, answering
+ * recorded calls from the log and performing the rest through the host. Pure: all I/O goes
+ * through {@link ExecutionHost}.
+ *
+ * Events are buffered and made durable before the next side effect (a step function, a
+ * child start, a suspension, the end of the run), so a step's completion costs one append,
+ * shared with whatever else was recorded since.
+ */
+export class Execution {
+  readonly runId: string;
+  readonly workflow: Workflow<any, any>;
+  readonly input: unknown;
+  readonly history: HistoryIndex;
+  readonly host: ExecutionHost;
+  readonly suspendAfterMs: number;
+  readonly attempt: number;
+  /** Aborted on cancellation, timeout and lease loss. */
+  readonly abortController = new AbortController();
+  readonly heartbeats: Map<number, unknown>;
+  readonly ctx: WorkflowContext;
+  readonly until: number | undefined;
+
+  private nextPosition = 0;
+  private nextSeq: number;
+  private pending: NewEvent[] = [];
+  private pendingLogs: LogEntry[] = [];
+  private flushing: Promise<void> | undefined;
+  private inflight = 0;
+  private readonly blocked = new Map<number, BlockedWait>();
+  private quiescenceCheck = false;
+  private settledWith: Outcome | undefined;
+  private resolveOutcome!: (outcome: Outcome) => void;
+  private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
+  private readonly signalCursors: Map<string, string>;
+  private readonly signalQueues = new Map<string, Promise<unknown>>();
+  private readonly patchDecisions = new Map<string, boolean>();
+  private readonly deadline: number | undefined;
+  private readonly timeoutMs: number | undefined;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private handingBack = false;
+  /** Cuts in-process waits short when the run is handed back. */
+  private readonly waitAbort = new AbortController();
+
+  constructor(options: ExecutionOptions) {
+    this.runId = options.runId;
+    this.workflow = options.workflow;
+    this.input = options.input;
+    this.history = new HistoryIndex(options.history);
+    this.host = options.host;
+    this.suspendAfterMs = options.suspendAfterMs;
+    this.attempt = options.attempt ?? 1;
+    this.deadline = options.deadline;
+    this.timeoutMs = options.timeoutMs;
+    this.heartbeats = new Map(options.heartbeats ?? []);
+    this.until = options.until;
+    this.nextSeq = this.history.nextSeq;
+    this.signalCursors = new Map(this.history.signalCursors);
+    this.ctx = createWorkflowContext(this);
+  }
+
+  /** Runs the workflow until it completes, fails, suspends, diverges or is aborted. */
+  async run(): Promise<Outcome> {
+    if (this.deadline !== undefined && this.host.live) {
+      const left = this.deadline - this.host.now();
+      if (left <= 0) this.timeOut();
+      else this.deadlineTimer = setTimeout(() => this.timeOut(), left);
+    }
+    if (!this.settledWith) {
+      Promise.resolve()
+        .then(() => this.workflow.fn(this.ctx, this.input))
+        .then(
+          (value) => this.onReturn(value),
+          (error) => this.onThrow(error),
+        );
+    }
+    const outcome = await this.outcome;
+    clearTimeout(this.deadlineTimer);
+    // A flush in flight finishes before the caller records the outcome after it.
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    return outcome;
+  }
+
+  /** The events buffered since the last flush; the caller appends them with the outcome. */
+  takePending(): { events: NewEvent[]; logs: LogEntry[] } {
+    const taken = { events: this.pending, logs: this.pendingLogs };
+    this.pending = [];
+    this.pendingLogs = [];
+    return taken;
+  }
+
+  get settled(): boolean {
+    return this.settledWith !== undefined;
+  }
+
+  /** Cancels the run: signals are aborted and the run ends `cancelled`. */
+  cancel(reason?: string): void {
+    if (this.settledWith) return;
+    const error = new CancelledError("the run was cancelled", { reason, runId: this.runId });
+    this.abortController.abort(error);
+    this.record(EventKind.CancelRequested, null, null, reason === undefined ? {} : { reason });
+    this.record(EventKind.RunCancelled, null, null, reason === undefined ? {} : { reason });
+    this.settle({ status: "cancelled", ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** Stops at once: the lease is gone, so nothing may be recorded any more. */
+  abort(reason: Error): void {
+    if (this.settledWith) return;
+    this.abortController.abort(reason);
+    this.pending = [];
+    this.pendingLogs = [];
+    this.settle({ status: "aborted", reason });
+  }
+
+  /**
+   * Asks the run to stop at its next durable call (a graceful worker shutdown): steps in
+   * flight finish and are recorded, then the run suspends so that another worker goes on.
+   */
+  handBack(): void {
+    if (this.settledWith || this.handingBack) return;
+    this.handingBack = true;
+    this.waitAbort.abort();
+    this.checkQuiescent();
+  }
+
+  /** True once `handBack()` was called: no new step may start. */
+  get handedBack(): boolean {
+    return this.handingBack;
+  }
+
+  private timeOut(): void {
+    if (this.settledWith) return;
+    const error = new WorkflowTimeoutError(this.runId, this.timeoutMs ?? 0);
+    this.abortController.abort(error);
+    this.fail(error);
+  }
+
+  // ---- positions, events, flushing -------------------------------------------------
+
+  /** Takes the next position in call order. */
+  takePosition(count = 1): number {
+    const position = this.nextPosition;
+    this.nextPosition += count;
+    return position;
+  }
+
+  /** True while the code is still walking through positions the history has recorded. */
+  isReplaying(): boolean {
+    return this.nextPosition <= this.history.maxPosition;
+  }
+
+  /** Buffers a new event; `rawFields` are spliced in as already-serialised JSON text. */
+  record(kind: EventKind, position: number | null, name: string | null, fields: object, rawFields?: Record<string, string | undefined>): void {
+    let payload = JSON.stringify(fields);
+    if (rawFields) {
+      for (const [key, text] of Object.entries(rawFields)) {
+        if (text === undefined) continue;
+        payload = `${payload.slice(0, -1)}${payload.length > 2 ? "," : ""}${JSON.stringify(key)}:${text}}`;
+      }
+    }
+    this.pending.push({ seq: this.nextSeq++, kind, position, name, payload });
+  }
+
+  /** Makes everything buffered durable. Rejects (and aborts the run) if the log refuses it. */
+  flush(): Promise<void> {
+    if (!this.host.live || this.settledWith) return Promise.resolve();
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.pending.length === 0 && this.pendingLogs.length === 0) return Promise.resolve();
+    const { events, logs } = this.takePending();
+    const flushing = this.host.persist(events, logs).then(
+      () => {
+        if (this.flushing === flushing) this.flushing = undefined;
+      },
+      (error: unknown) => {
+        if (this.flushing === flushing) this.flushing = undefined;
+        this.abort(toError(error));
+        throw error;
+      },
+    );
+    this.flushing = flushing;
+    return flushing;
+  }
+
+  /** Records a log line; silent while replaying recorded positions unless `live` (a step running now). */
+  log(entry: Omit<LogEntry, "at">, options: { live?: boolean } = {}): void {
+    if (this.settledWith || (!options.live && this.isReplaying()) || !this.host.live) return;
+    const full: LogEntry = { at: new Date(this.host.now()).toISOString(), ...entry };
+    this.pendingLogs.push(full);
+    this.host.print(full, this.runId, this.workflow.name);
+  }
+
+  // ---- blocking and suspension ----------------------------------------------------
+
+  /** Counts an operation the workflow is waiting on in this process (a step, a read, a short wait). */
+  begin(): void {
+    this.inflight++;
+  }
+
+  end(): void {
+    this.inflight--;
+    this.checkQuiescent();
+  }
+
+  /**
+   * Parks the calling branch until a later claim replays the run: when nothing else is in
+   * flight, the run suspends. The returned promise never settles.
+   */
+  block(position: number, wait: BlockedWait): Promise<never> {
+    this.blocked.set(position, wait);
+    this.checkQuiescent();
+    return NEVER;
+  }
+
+  /** A promise for a branch that must not go on (the run has ended under it). */
+  stranded(): Promise<never> {
+    return NEVER;
+  }
+
+  private checkQuiescent(): void {
+    if (this.settledWith || this.inflight > 0 || this.blocked.size === 0 || this.quiescenceCheck) return;
+    this.quiescenceCheck = true;
+    // Let every branch run as far as it can (all microtasks) before deciding.
+    setImmediate(() => {
+      this.quiescenceCheck = false;
+      if (this.settledWith || this.inflight > 0 || this.blocked.size === 0) return;
+      if (this.handingBack) {
+        this.settle({ status: "suspended", wakeAt: this.host.now(), waiting: "sleeping", handedBack: true });
+        return;
+      }
+      let wakeAt: number | null = null;
+      let waiting: "sleeping" | "waiting" = "sleeping";
+      for (const wait of this.blocked.values()) {
+        if (wait.kind === "signal" || wait.kind === "child") waiting = "waiting";
+        if (wait.wakeAt !== null && (wakeAt === null || wait.wakeAt < wakeAt)) wakeAt = wait.wakeAt;
+      }
+      if (this.deadline !== undefined && (wakeAt === null || this.deadline < wakeAt)) wakeAt = this.deadline;
+      this.settle({ status: "suspended", wakeAt, waiting });
+    });
+  }
+
+  /**
+   * Waits until `at`: in the process when it is near, else by suspending the run.
+   * Rejects with the abort reason if the run is aborted meanwhile.
+   */
+  async waitUntil(position: number, at: number, kind: "timer" = "timer"): Promise<void> {
+    const delay = at - this.host.now();
+    if (delay <= 0) return;
+    if (!this.host.live || delay > this.suspendAfterMs || this.handingBack) return this.block(position, { wakeAt: at, kind });
+    this.begin();
+    try {
+      await sleepFor(delay, AbortSignal.any([this.abortController.signal, this.waitAbort.signal]));
+    } catch (error) {
+      if (this.handingBack && !this.abortController.signal.aborted) return this.block(position, { wakeAt: at, kind });
+      throw error;
+    } finally {
+      this.end();
+    }
+  }
+
+  // ---- matching the history --------------------------------------------------------
+
+  /**
+   * Checks that the history's first event at `position` is one of `kinds` with `name`;
+   * otherwise the run diverged.
+   */
+  expect(position: number, recorded: readonly HistoryEvent[], kinds: ReadonlySet<string>, actual: CallDescription): void {
+    const first = recorded[0];
+    if (!first) {
+      // Nothing recorded here: fine, unless the run completed without making this call.
+      // (A run that failed or was cancelled may well have stopped short of it.)
+      const terminal = this.history.terminal;
+      if (terminal?.kind === EventKind.RunCompleted) this.diverge(position, { kind: terminal.kind, name: null }, actual);
+      return;
+    }
+    if (!kinds.has(first.kind) || (first.name ?? null) !== actual.name) {
+      this.diverge(position, { kind: first.kind, name: first.name ?? null }, actual);
+    }
+  }
+
+  /** Ends the run as diverged. Nothing recorded in this execution is appended. */
+  diverge(position: number, recorded: CallDescription | null, actual: CallDescription | null): never {
+    const error = new NonDeterminismError({ runId: this.runId, position, recorded, actual });
+    if (!this.settledWith) {
+      // Nothing this execution recorded is kept: only the failure itself is appended.
+      this.pending = [];
+      this.pendingLogs = [];
+      this.abortController.abort(error);
+      this.record(EventKind.RunFailed, null, null, { error: serializeError(error) });
+      this.settle({ status: "diverged", error });
+    }
+    throw error;
+  }
+
+  /** True when a replay with `until` must not go past this position. */
+  stopsAt(position: number): boolean {
+    return this.until !== undefined && position > this.until;
+  }
+
+  /** Throws (or strands the caller) once the execution has ended. */
+  assertActive(): void {
+    const settled = this.settledWith;
+    if (!settled) return;
+    if (settled.status === "diverged") throw settled.error;
+    throw new CancelledError("the run is no longer executing here", { runId: this.runId });
+  }
+
+  // ---- signals ---------------------------------------------------------------------
+
+  /** Serialises inbox reads per signal name so that waits take signals in call order. */
+  withSignalQueue<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.signalQueues.get(name) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    this.signalQueues.set(
+      name,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  signalCursor(name: string): string | undefined {
+    return this.signalCursors.get(name);
+  }
+
+  advanceSignalCursor(name: string, id: string): void {
+    const seen = this.signalCursors.get(name);
+    if (seen === undefined || BigInt(id) > BigInt(seen)) this.signalCursors.set(name, id);
+  }
+
+  // ---- versioning ------------------------------------------------------------------
+
+  patched(id: string): boolean {
+    const decided = this.patchDecisions.get(id);
+    if (decided !== undefined) return decided;
+    let value: boolean;
+    if (this.history.patches.has(id)) value = true;
+    else if (this.isReplaying()) value = false;
+    else {
+      value = true;
+      this.record(EventKind.MarkerRecorded, null, `patch:${id}`, {});
+    }
+    this.patchDecisions.set(id, value);
+    return value;
+  }
+
+  // ---- hooks -----------------------------------------------------------------------
+
+  /** Runs a failure hook once: recorded, so a crash after it does not run it again. */
+  async runHook(key: string, hook: FailureHook, info: FailureInfo): Promise<void> {
+    if (!this.host.live || this.history.hooksDone.has(key)) return;
+    await this.flush();
+    let error: SerializedError | undefined;
+    try {
+      await hook(info);
+    } catch (thrown) {
+      error = serializeError(thrown);
+      this.host.print(
+        { at: new Date(this.host.now()).toISOString(), level: "error", message: `onFailure hook (${key}) threw: ${error.message}` },
+        this.runId,
+        this.workflow.name,
+      );
+    }
+    this.record(EventKind.HookCompleted, null, null, error ? { hook: key, ok: false, error } : { hook: key, ok: true });
+    await this.flush();
+  }
+
+  /** Marks an error thrown into the workflow with the position whose failure it reports. */
+  static markPosition<E extends Error>(error: E, position: number): E {
+    Object.defineProperty(error, failurePosition, { value: position, enumerable: false });
+    return error;
+  }
+
+  // ---- the end ---------------------------------------------------------------------
+
+  private onReturn(value: unknown): void {
+    if (this.settledWith) return;
+    const unreached = this.history.firstPositionFrom(this.nextPosition);
+    if (unreached !== undefined) {
+      const first = this.history.at(unreached)[0]!;
+      try {
+        this.diverge(unreached, { kind: first.kind, name: first.name ?? null }, { kind: EventKind.RunCompleted, name: null });
+      } catch {
+        return;
+      }
+    }
+    let outputText: string | undefined;
+    try {
+      const output = parseWith(this.workflow.options.output, value, `output of workflow "${this.workflow.name}"`);
+      outputText = toJsonText(output, `output of workflow "${this.workflow.name}"`);
+    } catch (error) {
+      this.fail(toError(error));
+      return;
+    }
+    this.record(EventKind.RunCompleted, null, null, {}, { output: outputText });
+    this.settle({ status: "completed", output: outputText === undefined ? undefined : JSON.parse(outputText) });
+  }
+
+  private onThrow(thrown: unknown): void {
+    if (this.settledWith) return;
+    this.fail(toError(thrown));
+  }
+
+  private fail(error: Error): void {
+    let position: number | undefined;
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+      const marked = (e as unknown as Record<symbol, unknown>)[failurePosition];
+      if (typeof marked === "number") {
+        position = marked;
+        break;
+      }
+    }
+    const serialized = serializeError(error);
+    this.record(EventKind.RunFailed, null, null, position === undefined ? { error: serialized } : { error: serialized, position });
+    this.settle({ status: "failed", error: serialized, ...(position === undefined ? {} : { position }) });
+  }
+
+  private settle(outcome: Outcome): void {
+    if (this.settledWith) return;
+    this.settledWith = outcome;
+    clearTimeout(this.deadlineTimer);
+    this.resolveOutcome(outcome);
+  }
+
+  /** The failure info a hook receives for this run. */
+  failureInfo(error: SerializedError, extra: { stepName?: string; attempt?: number } = {}): FailureInfo {
+    return {
+      runId: this.runId,
+      workflowName: this.workflow.name,
+      ...(extra.stepName === undefined ? {} : { stepName: extra.stepName }),
+      attempt: extra.attempt ?? this.attempt,
+      error,
+      input: this.input,
+    };
+  }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+

@@ -1,0 +1,68 @@
+import type { NewEvent } from "../events.js";
+import type { SerializedError } from "../errors.js";
+import type { CircuitBreaker } from "../breaker.js";
+
+/** A line of `ctx.log` / `stepCtx.log`. */
+export interface LogEntry {
+  at: string;
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  fields?: Record<string, unknown>;
+  position?: number;
+  step?: string;
+  attempt?: number;
+}
+
+/** A signal waiting in a run's inbox. */
+export interface InboxSignal {
+  id: string;
+  payload: unknown;
+  sentAt: string;
+}
+
+/** What the engine asks the host to create for `ctx.child`. */
+export interface ChildStart {
+  id: string;
+  workflow: string;
+  queue: string;
+  priority: number;
+  /** The validated input as JSON text (undefined for none). */
+  input: string | undefined;
+  parentId: string;
+  fingerprint: string;
+  timeoutMs: number | undefined;
+}
+
+/** A child run's end, or `null` while it runs. */
+export type ChildOutcome =
+  | { status: "completed"; output: unknown }
+  | { status: "failed" | "cancelled"; error: SerializedError };
+
+/** Whether a breaker lets a call through. */
+export type BreakerPermit = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/**
+ * Everything the engine needs from the world. The worker implements it against Postgres;
+ * `replay()` implements it with no effects at all (`live: false`), in which case the engine
+ * never calls the effectful methods and stops at the first call the history cannot answer.
+ */
+export interface ExecutionHost {
+  /** False for a side-effect-free replay. */
+  readonly live: boolean;
+  /** Milliseconds since the epoch on the database's clock. */
+  now(): number;
+  /** Appends events (and log lines) durably, fenced by the run's lease. */
+  persist(events: NewEvent[], logs: LogEntry[]): Promise<void>;
+  /** The oldest signal of that name after `after` (a signal id), if any. */
+  readSignal(name: string, after: string | undefined): Promise<InboxSignal | null>;
+  /** Creates the child run unless a run with that id exists; returns the existing or new run's parent. */
+  startChild(child: ChildStart): Promise<{ parentId: string | null; workflow: string }>;
+  childOutcome(childId: string): Promise<ChildOutcome | null>;
+  /** Saves a step's progress (JSON text) for its next attempt. */
+  saveHeartbeat(position: number, details: string): Promise<void>;
+  /** Asks a circuit breaker for permission, and reports the call's result to it. */
+  breakerPermit(breaker: CircuitBreaker): Promise<BreakerPermit>;
+  breakerReport(breaker: CircuitBreaker, ok: boolean): Promise<void>;
+  /** Shows a log line (persisting is `persist`'s job). */
+  print(entry: LogEntry, runId: string, workflowName: string): void;
+}

@@ -1,0 +1,188 @@
+import { EventKind, type StepAttemptFailedPayload, type StepCompletedPayload, type StepFailedPayload } from "../events.js";
+import {
+  CircuitOpenError,
+  StepFailedError,
+  StepTimeoutError,
+  ValidationError,
+  deserializeError,
+  serializeError,
+  toError,
+} from "../errors.js";
+import { toMillisOrUndefined } from "../duration.js";
+import { toJsonText } from "../json.js";
+import { decideRetry, resolveRetryPolicy } from "../retry.js";
+import { parseWith, type Logger, type StepContext, type StepOptions } from "../workflow.js";
+import { Execution } from "./execution.js";
+import { findKind } from "./history-index.js";
+
+const STEP_KINDS: ReadonlySet<string> = new Set([
+  EventKind.StepCompleted,
+  EventKind.StepAttemptFailed,
+  EventKind.StepFailed,
+  EventKind.DeadLettered,
+]);
+
+type StepFn<T> = (ctx: StepContext) => T | Promise<T>;
+type AttemptResult = { ok: true; text: string | undefined } | { ok: false; error: Error };
+
+/**
+ * `ctx.step` at a given position: the recorded result if there is one, else the function
+ * runs (retried per policy) and its result is recorded.
+ */
+export async function runStep<T>(ex: Execution, position: number, name: string, fn: StepFn<T>, options: StepOptions<T> = {}): Promise<T> {
+  if (ex.settled) return ex.stranded();
+  if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
+  const recorded = ex.history.at(position);
+  ex.expect(position, recorded, STEP_KINDS, { kind: EventKind.StepCompleted, name });
+
+  const completed = findKind(recorded, EventKind.StepCompleted);
+  if (completed) return (completed.payload as StepCompletedPayload).result as T;
+
+  const failed = findKind(recorded, EventKind.StepFailed);
+  if (failed) {
+    const { error, attempts } = failed.payload as StepFailedPayload;
+    if (options.onFailure) {
+      await ex.runHook(`step:${position}`, options.onFailure, ex.failureInfo(error, { stepName: name, attempt: attempts }));
+    }
+    throw Execution.markPosition(new StepFailedError(name, attempts, deserializeError(error)), position);
+  }
+
+  let attempt = 1;
+  let retryAt: number | undefined;
+  for (const event of recorded) {
+    if (event.kind !== EventKind.StepAttemptFailed) continue;
+    const payload = event.payload as StepAttemptFailedPayload;
+    attempt = Math.max(attempt, payload.attempt + 1);
+    retryAt = Date.parse(payload.retryAt);
+  }
+  if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
+
+  const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
+  const timeoutMs = toMillisOrUndefined(options.timeout);
+  if (retryAt !== undefined) await ex.waitUntil(position, retryAt);
+
+  for (;;) {
+    if (ex.settled) return ex.stranded();
+    // Everything recorded so far is durable before this step's side effects begin.
+    await ex.flush();
+    if (ex.settled) return ex.stranded();
+    if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
+    const startedAt = new Date(ex.host.now()).toISOString();
+    const started = performance.now();
+    let result: AttemptResult;
+    ex.begin();
+    try {
+      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs);
+    } finally {
+      ex.end();
+    }
+    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
+    if (ex.settled) return ex.stranded();
+    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+
+    if (result.ok) {
+      ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.text });
+      return (result.text === undefined ? undefined : JSON.parse(result.text)) as T;
+    }
+
+    const error = serializeError(result.error);
+    const decision = decideRetry(policy, result.error, attempt, options.retryIf);
+    if (decision.retry) {
+      const retryAtMs = ex.host.now() + decision.delayMs;
+      ex.record(EventKind.StepAttemptFailed, position, name, {
+        error,
+        attempt,
+        startedAt,
+        durationMs,
+        retryAt: new Date(retryAtMs).toISOString(),
+        delayMs: Math.round(decision.delayMs),
+      });
+      // Durable before the wait, so a crash during it neither loses the retry nor resets the count.
+      await ex.flush();
+      attempt++;
+      await ex.waitUntil(position, retryAtMs);
+      continue;
+    }
+
+    ex.record(EventKind.StepFailed, position, name, { error, attempts: attempt, startedAt, durationMs });
+    const failure = Execution.markPosition(new StepFailedError(name, attempt, result.error), position);
+    if (options.onFailure) {
+      await ex.runHook(`step:${position}`, options.onFailure, ex.failureInfo(error, { stepName: name, attempt }));
+    }
+    throw failure;
+  }
+}
+
+async function attemptOnce<T>(
+  ex: Execution,
+  position: number,
+  name: string,
+  fn: StepFn<T>,
+  options: StepOptions<T>,
+  attempt: number,
+  timeoutMs: number | undefined,
+): Promise<AttemptResult> {
+  const breaker = options.breaker;
+  if (breaker) {
+    const permit = await ex.host.breakerPermit(breaker);
+    if (!permit.allowed) return { ok: false, error: new CircuitOpenError(breaker.name, permit.retryAfterMs) };
+  }
+  const controller = new AbortController();
+  const runSignal = ex.abortController.signal;
+  const forward = () => controller.abort(runSignal.reason);
+  if (runSignal.aborted) forward();
+  else runSignal.addEventListener("abort", forward, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, controller.signal)));
+    let value: T;
+    if (timeoutMs === undefined) {
+      value = await work;
+    } else {
+      work.catch(() => undefined); // a late failure after the timeout is nobody's business
+      value = await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const error = new StepTimeoutError(name, timeoutMs);
+            controller.abort(error);
+            reject(error);
+          }, timeoutMs);
+        }),
+      ]);
+    }
+    const checked = parseWith(options.output, value, `output of step "${name}"`);
+    const text = toJsonText(checked, `result of step "${name}"`);
+    if (breaker) await ex.host.breakerReport(breaker, true);
+    return { ok: true, text };
+  } catch (thrown) {
+    const error = toError(thrown);
+    // Our own refusals say nothing about the dependency behind the breaker.
+    if (breaker && !(error instanceof ValidationError)) await ex.host.breakerReport(breaker, false).catch(() => undefined);
+    return { ok: false, error };
+  } finally {
+    clearTimeout(timer);
+    runSignal.removeEventListener("abort", forward);
+  }
+}
+
+function stepContext(ex: Execution, position: number, name: string, attempt: number, signal: AbortSignal): StepContext {
+  const log = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
+    ex.log({ level, message, ...(fields ? { fields } : {}), position, step: name, attempt }, { live: true });
+  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+  return {
+    signal,
+    attempt,
+    idempotencyKey: `${ex.runId}:${position}`,
+    runId: ex.runId,
+    stepName: name,
+    log: logger,
+    lastHeartbeat: ex.heartbeats.get(position),
+    async heartbeat(details?: unknown) {
+      const text = toJsonText(details ?? null, `heartbeat of step "${name}"`) ?? "null";
+      ex.heartbeats.set(position, JSON.parse(text));
+      if (ex.host.live && !ex.settled) await ex.host.saveHeartbeat(position, text);
+    },
+  };
+}
+

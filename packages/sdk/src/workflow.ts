@@ -1,0 +1,263 @@
+import { createHash } from "node:crypto";
+import { toMillisOrUndefined, type Duration } from "./duration.js";
+import { ValidationError, type SerializedError } from "./errors.js";
+import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
+import type { CircuitBreaker } from "./breaker.js";
+import type { ScheduleSpec } from "./schedule-spec.js";
+
+/** Anything with a `parse` method: a zod schema, or your own. */
+export interface Schema<T> {
+  parse(value: unknown): T;
+}
+
+/** `ctx.log` and `stepCtx.log`: persisted with the run, silent during replay. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a failure hook receives. */
+export interface FailureInfo {
+  runId: string;
+  workflowName: string;
+  /** Set for a step's hook. */
+  stepName?: string;
+  /** The attempt that failed for good (the step's), or the run's attempt. */
+  attempt: number;
+  error: SerializedError;
+  input: unknown;
+}
+
+/** A failure hook: called once per final failure, never per attempt. A throwing hook is logged and ignored. */
+export type FailureHook = (failure: FailureInfo) => void | Promise<void>;
+
+/** The context a step function receives. */
+export interface StepContext {
+  /** Aborted on step timeout, run cancellation, run timeout, or a lost lease. */
+  readonly signal: AbortSignal;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** `${runId}:${position}`: the same on every attempt and after crashes; pass it to external APIs. */
+  readonly idempotencyKey: string;
+  readonly runId: string;
+  readonly stepName: string;
+  /** Like `ctx.log`, tagged with the step and attempt. */
+  readonly log: Logger;
+  /** Saves progress durably; the next attempt of this step reads it as `lastHeartbeat`. */
+  heartbeat(details?: unknown): Promise<void>;
+  /** What the last `heartbeat()` of an earlier attempt (or an earlier worker) saved. */
+  readonly lastHeartbeat: unknown;
+}
+
+/** Per-step options. */
+export interface StepOptions<T = unknown> {
+  /** Overrides the workflow's default policy, field by field. */
+  retry?: RetryPolicy;
+  /** Per attempt: aborts `stepCtx.signal` and records a (retryable) `StepTimeoutError`. */
+  timeout?: Duration;
+  /** Custom classification: return `false` to fail at once. */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /** Guards the step with a shared circuit breaker. */
+  breaker?: CircuitBreaker;
+  /** Validates the result before it is recorded; a failure is not retried. */
+  output?: Schema<T>;
+  /** Called once when this step fails for good. */
+  onFailure?: FailureHook;
+}
+
+/** Options of `ctx.waitForSignal`. */
+export interface WaitForSignalOptions<T> {
+  /** Throws `SignalTimeoutError` when no signal arrived in time. */
+  timeout?: Duration;
+  /** Validates the payload (also checked by `client.signal` when declared in the workflow's `signals`). */
+  schema?: Schema<T>;
+}
+
+/** Options of `ctx.child`. */
+export interface ChildOptions {
+  /** The child's run id. @default `${parentRunId}-${position}` */
+  id?: string;
+  /** @default the child workflow's queue */
+  queue?: string;
+  /** @default 0 */
+  priority?: number;
+}
+
+/** An item that `ctx.map` gave up on, as stored in the dead-letter table. */
+export interface DeadLetter<T = unknown> {
+  /** The dead letter's id (for `reprise dlq retry`). Absent inside the workflow before it is stored. */
+  id?: string;
+  runId: string;
+  workflowName?: string;
+  map: string;
+  index: number;
+  item: T;
+  error: SerializedError;
+  createdAt?: Date;
+}
+
+/** Options of `ctx.map`. */
+export interface MapOptions {
+  /** Items in flight at once. @default 10 */
+  concurrency?: number;
+  /** `"fail"` throws the first failure; `"dead-letter"` stores failed items and goes on. @default "fail" */
+  onItemFailure?: "fail" | "dead-letter";
+  /** Retry policy of each item's step. */
+  retry?: RetryPolicy;
+  /** Per-attempt timeout of each item's step. */
+  timeout?: Duration;
+  retryIf?: (error: unknown, attempt: number) => boolean;
+}
+
+/** What `ctx.map` returns: `results[i]` is item i's result, `undefined` when dead-lettered. */
+export interface MapResult<T, R> {
+  results: (R | undefined)[];
+  deadLettered: DeadLetter<T>[];
+}
+
+/** The workflow context: every durable call takes the next position in the run's history. */
+export interface WorkflowContext {
+  readonly runId: string;
+  readonly workflowName: string;
+  /** Aborted when the run is cancelled or times out. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Runs `fn` at most once to completion per run; replay returns the recorded result. */
+  step<T>(name: string, fn: (ctx: StepContext) => T | Promise<T>, options?: StepOptions<T>): Promise<T>;
+  /** A durable timer. */
+  sleep(duration: Duration): Promise<void>;
+  sleepUntil(at: Date): Promise<void>;
+  /** Suspends until `client.signal(runId, name, payload)` arrives (first-in first-out per name). */
+  waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions<T>): Promise<T>;
+  /** Starts a child run and waits for its result; its failure is thrown as `ChildFailedError`. */
+  child<I, O>(workflow: Workflow<I, O>, input: I, options?: ChildOptions): Promise<O>;
+  /** One durable step per item, at most `concurrency` in flight. */
+  map<T, R>(
+    name: string,
+    items: readonly T[],
+    fn: (item: T, index: number, ctx: StepContext) => R | Promise<R>,
+    options?: MapOptions,
+  ): Promise<MapResult<T, R>>;
+  /** Deterministic: the same on every replay. */
+  now(): Date;
+  random(): number;
+  ulid(): string;
+  /** True for runs that reach this point with the new code, false when replaying a history recorded before it. */
+  patched(id: string): boolean;
+}
+
+export type WorkflowFunction<I, O> = (ctx: WorkflowContext, input: I) => Promise<O>;
+
+/** Options of {@link workflow}. */
+export interface WorkflowOptions<I, O> {
+  /** Stable identity, stored in the log. */
+  name: string;
+  /** Validates the input at `start`, before anything is stored. */
+  input?: Schema<I>;
+  /** Validates the result before it is stored. */
+  output?: Schema<O>;
+  /** @default "default" */
+  queue?: string;
+  /** Default retry policy of its steps. */
+  retry?: RetryPolicy;
+  /** Whole-run deadline, counted from the start. */
+  timeout?: Duration;
+  /** Called once when the run fails for good. */
+  onFailure?: FailureHook;
+  /** Runs this workflow on a schedule (input: `{ scheduledAt }`). */
+  schedule?: ScheduleSpec;
+  /** Payload schemas of the signals it waits for; `client.signal` validates against them. */
+  signals?: Record<string, Schema<unknown>>;
+  /** @default 0 (higher runs first) */
+  priority?: number;
+}
+
+/** A workflow definition, used by `Worker` to run it and by `Client` to start it. */
+export interface Workflow<I = unknown, O = unknown> {
+  readonly name: string;
+  readonly queue: string;
+  readonly options: WorkflowOptions<I, O>;
+  readonly fn: WorkflowFunction<I, O>;
+  /** A hash of the workflow function's source, recorded with each run it starts. */
+  readonly fingerprint: string;
+  readonly timeoutMs: number | undefined;
+  /** Validates an input (the identity when there is no schema). @throws ValidationError */
+  parseInput(input: unknown): I;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,199}$/;
+const registry = new Map<string, Workflow<any, any>>();
+
+/**
+ * Defines a durable workflow.
+ *
+ * ```ts
+ * export const greet = workflow({ name: "greet", input: z.object({ who: z.string() }) }, async (ctx, { who }) => {
+ *   const text = await ctx.step("compose", () => `hello ${who}`);
+ *   await ctx.step("send", () => mailer.send(text));
+ *   return text;
+ * });
+ * ```
+ */
+export function workflow<I = unknown, O = unknown>(options: WorkflowOptions<I, O>, fn: WorkflowFunction<I, O>): Workflow<I, O> {
+  if (typeof options?.name !== "string" || !NAME.test(options.name)) {
+    throw new ValidationError(
+      `workflow name ${JSON.stringify(options?.name)} is invalid: use 1-200 letters, digits and _ . : - /, starting with a letter or digit`,
+    );
+  }
+  if (typeof fn !== "function") throw new ValidationError(`workflow "${options.name}" needs a function`);
+  const queue = options.queue ?? "default";
+  if (!NAME.test(queue)) throw new ValidationError(`workflow "${options.name}": queue name ${JSON.stringify(queue)} is invalid`);
+  // Resolve once so a bad policy or duration fails at definition time, not mid-run.
+  resolveRetryPolicy(options.retry);
+  const timeoutMs = toMillisOrUndefined(options.timeout);
+  const def: Workflow<I, O> = Object.freeze({
+    name: options.name,
+    queue,
+    options,
+    fn,
+    fingerprint: createHash("sha256").update(fn.toString()).digest("hex").slice(0, 16),
+    timeoutMs,
+    parseInput: (input: unknown) => parseWith(options.input, input, `input of workflow "${options.name}"`),
+  });
+  registry.set(def.name, def);
+  return def;
+}
+
+/** The most recent definition with this name in this process, if any (used to validate signals). */
+export function findWorkflow(name: string): Workflow<unknown, unknown> | undefined {
+  return registry.get(name);
+}
+
+/**
+ * Runs a schema's `parse`, turning its failure into a `ValidationError` that lists the issues.
+ */
+export function parseWith<T>(schema: Schema<T> | undefined, value: unknown, what: string): T {
+  if (!schema) return value as T;
+  try {
+    return schema.parse(value);
+  } catch (error) {
+    throw new ValidationError(`invalid ${what}: ${describeIssues(error)}`, { cause: error, data: issuesOf(error) });
+  }
+}
+
+interface Issue {
+  path?: readonly PropertyKey[];
+  message?: string;
+}
+
+function issuesOf(error: unknown): { issues: { path: string; message: string }[] } | undefined {
+  const issues = (error as { issues?: Issue[] } | null)?.issues;
+  if (!Array.isArray(issues)) return undefined;
+  return { issues: issues.map((i) => ({ path: (i.path ?? []).map(String).join("."), message: String(i.message ?? "invalid") })) };
+}
+
+function describeIssues(error: unknown): string {
+  const found = issuesOf(error);
+  if (!found) return error instanceof Error ? error.message : String(error);
+  const shown = found.issues.slice(0, 5).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+  const more = found.issues.length > 5 ? ` (and ${found.issues.length - 5} more)` : "";
+  return shown.join("; ") + more;
+}

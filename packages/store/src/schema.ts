@@ -1,0 +1,87 @@
+import type { ColumnType, Generated } from "kysely";
+
+/** Kysely's view of the tables (see migrations/ for what each column means). */
+export interface Database {
+  runs: RunsTable;
+  events: EventsTable;
+  signals: SignalsTable;
+  heartbeats: HeartbeatsTable;
+  logs: LogsTable;
+  dead_letters: DeadLettersTable;
+}
+
+type Json = ColumnType<unknown, string | null, string | null>;
+
+export interface RunsTable {
+  id: string;
+  workflow: string;
+  queue: string;
+  status: string;
+  input: Json;
+  output: Json;
+  error: Json;
+  priority: number;
+  available_at: Date | null;
+  lease_owner: string | null;
+  lease_epoch: number;
+  wakeups: number;
+  cancel_requested: Json;
+  attempt: number;
+  parent_id: string | null;
+  timeout_ms: number | null;
+  deadline_at: Date | null;
+  fingerprint: string | null;
+  forked_from: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface EventsTable {
+  run_id: string;
+  seq: number;
+  kind: string;
+  position: number | null;
+  name: string | null;
+  payload: Json;
+  created_at: Generated<Date>;
+}
+
+export interface SignalsTable {
+  id: Generated<string>;
+  run_id: string;
+  name: string;
+  payload: Json;
+  created_at: Generated<Date>;
+}
+
+export interface HeartbeatsTable {
+  run_id: string;
+  position: number;
+  details: Json;
+  updated_at: Generated<Date>;
+}
+
+export interface LogsTable {
+  run_id: string;
+  id: Generated<string>;
+  at: Date;
+  level: string;
+  message: string;
+  fields: Json;
+  position: number | null;
+  step: string | null;
+  attempt: number | null;
+}
+
+export interface DeadLettersTable {
+  id: Generated<string>;
+  run_id: string;
+  workflow: string;
+  map: string;
+  item_index: number;
+  position: number;
+  item: Json;
+  error: Json;
+  created_at: Generated<Date>;
+  retried_by: string | null;
+}

@@ -1,0 +1,363 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { StoreError, StoreErrorCode } from "./errors.js";
+import { channelOf, quoteSchema } from "./identifiers.js";
+import { listen, type Listener, type ListenOptions } from "./listener.js";
+import { migrate } from "./migrate.js";
+import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
+import { forkRun, type ForkResult } from "./operations/fork-run.js";
+import { retryRun, type RetryResult } from "./operations/retry-run.js";
+import { signalRun, type SignalResult } from "./operations/signal-run.js";
+import { claimRuns, type ClaimedRun } from "./queries/claim-runs.js";
+import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
+import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
+import { readSignal, type InboxRow } from "./queries/read-signal.js";
+import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
+import { saveHeartbeat } from "./queries/save-heartbeat.js";
+import { startRuns, type NewRun } from "./queries/start-runs.js";
+import type { Database } from "./schema.js";
+import { withTransaction } from "./transaction.js";
+
+/** Options of {@link createStore}. */
+export interface StoreOptions {
+  /** A Postgres connection string. Either this or `pool`. */
+  connectionString?: string;
+  /** A pool you own; the store uses it and does not end it. */
+  pool?: pg.Pool;
+  /**
+   * The Postgres schema holding Reprise's tables.
+   * @default "reprise"
+   */
+  schema?: string;
+  /**
+   * Connections in the store's own pool.
+   * @default 10
+   */
+  poolSize?: number;
+}
+
+/** A run as the `runs` table holds it. */
+export interface RunRecord {
+  id: string;
+  workflow: string;
+  queue: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  priority: number;
+  attempt: number;
+  parentId: string | null;
+  availableAt: Date | null;
+  leaseOwner: string | null;
+  deadlineAt: Date | null;
+  fingerprint: string | null;
+  forkedFrom: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Filters of {@link Store.listRuns}. */
+export interface RunFilter {
+  status?: string | undefined;
+  workflow?: string | undefined;
+  parentId?: string | undefined;
+  /** @default 50 */
+  limit?: number | undefined;
+  /** A run id: list the runs created before it (the next page). */
+  after?: string | undefined;
+}
+
+/** A row of the dead-letter table. */
+export interface DeadLetterRecord {
+  id: string;
+  runId: string;
+  workflow: string;
+  map: string;
+  index: number;
+  position: number;
+  item: unknown;
+  error: unknown;
+  createdAt: Date;
+  retriedBy: string | null;
+}
+
+/** A stored `ctx.log` line. */
+export interface LogRecord {
+  at: Date;
+  level: string;
+  message: string;
+  fields: unknown;
+  position: number | null;
+  step: string | null;
+  attempt: number | null;
+}
+
+const TERMINAL = ["completed", "failed", "cancelled"] as const;
+
+/**
+ * The Postgres event log: a `pg` pool, a kysely instance, and the queries of the hot path.
+ * Knows SQL, knows nothing of workflows.
+ */
+export class Store {
+  /** The schema name as given. */
+  readonly schema: string;
+  /** The NOTIFY channel of this schema. */
+  readonly channel: string;
+  readonly pool: pg.Pool;
+  readonly db: Kysely<Database>;
+  readonly connectionString: string | undefined;
+  private readonly s: string;
+  private readonly ownsPool: boolean;
+  private closed = false;
+
+  constructor(options: StoreOptions) {
+    if (!options.pool && !options.connectionString) {
+      throw new StoreError(StoreErrorCode.InvalidArgument, "createStore needs a connectionString or a pool");
+    }
+    this.schema = options.schema ?? "reprise";
+    this.s = quoteSchema(this.schema);
+    this.channel = channelOf(this.schema);
+    this.connectionString = options.connectionString;
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
+    // An idle connection that dies (a database restart) must not crash the process; the
+    // next query gets a fresh connection.
+    this.pool.on("error", () => undefined);
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
+  }
+
+  /** Applies missing migrations (safe when processes race). @returns the ids applied. */
+  migrate(): Promise<number[]> {
+    return migrate(this.pool, this.schema);
+  }
+
+  // ---- the hot path --------------------------------------------------------------------
+
+  /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
+  startRuns(runs: readonly NewRun[]): Promise<Set<string>> {
+    return startRuns(this.pool, this.s, this.channel, runs);
+  }
+
+  claimRuns(args: { queues: readonly string[]; workflows: readonly string[]; limit: number; owner: string; leaseMs: number }): Promise<ClaimedRun[]> {
+    return claimRuns(this.pool, this.s, args);
+  }
+
+  /** The group commit: events and status moves of many runs, fenced by their leases. */
+  commitRuns(batch: CommitBatch): Promise<Set<string>> {
+    return commitRuns(this.pool, this.s, this.channel, batch);
+  }
+
+  renewLeases(args: { owner: string; ids: readonly string[]; leaseMs: number }): Promise<{ leases: RenewedLease[]; dbNow: Date | undefined }> {
+    return renewLeases(this.pool, this.s, args);
+  }
+
+  loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>> {
+    return loadHistories(this.pool, this.s, runIds);
+  }
+
+  readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null> {
+    return readSignal(this.pool, this.s, runId, name, after);
+  }
+
+  saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
+    return saveHeartbeat(this.pool, this.s, args);
+  }
+
+  // ---- operations on one run -------------------------------------------------------------
+
+  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult> {
+    return signalRun(this.pool, this.s, this.channel, args);
+  }
+
+  /**
+   * Cancels a run and, one by one, its unfinished children (and theirs).
+   * @param error the cancelled run's stored error (JSON text)
+   */
+  async cancelRun(args: { runId: string; reason: string | undefined; error: string }): Promise<CancelResult> {
+    const result = await withTransaction(this.pool, (c) => cancelRun(c, this.s, this.channel, args));
+    if (result.outcome === "cancelled" || result.outcome === "requested") {
+      const children = await withTransaction(this.pool, (c) => activeChildren(c, this.s, args.runId));
+      for (const child of children) await this.cancelRun({ ...args, runId: child });
+    }
+    return result;
+  }
+
+  retryRun(runId: string): Promise<RetryResult> {
+    return withTransaction(this.pool, (c) => retryRun(c, this.s, this.channel, runId));
+  }
+
+  forkRun(args: { sourceId: string; fromStep: number | string; newId: string }): Promise<ForkResult> {
+    return withTransaction(this.pool, (c) => forkRun(c, this.s, this.channel, args));
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toRunRecord(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    let query = this.db.selectFrom("runs").selectAll();
+    if (filter.status) query = query.where("status", "=", filter.status);
+    if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
+    if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
+    if (filter.after) {
+      const after = filter.after;
+      query = query.where(({ eb, refTuple, selectFrom }) =>
+        eb(
+          refTuple("created_at", "id"),
+          "<",
+          selectFrom("runs as a").select(["a.created_at", "a.id"]).where("a.id", "=", after) as never,
+        ),
+      );
+    }
+    const rows = await query
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(Math.min(Math.max(filter.limit ?? 50, 1), 10_000))
+      .execute();
+    return rows.map(toRunRecord);
+  }
+
+  /** A run's events in seq order (empty for an unknown run). */
+  async history(runId: string): Promise<EventRow[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .select(["run_id", "seq", "kind", "position", "name", "payload", "created_at"])
+      .where("run_id", "=", runId)
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      seq: r.seq,
+      kind: r.kind,
+      position: r.position,
+      name: r.name,
+      payload: r.payload,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async logs(runId: string, limit = 1000): Promise<LogRecord[]> {
+    const rows = await this.db
+      .selectFrom("logs")
+      .select(["at", "level", "message", "fields", "position", "step", "attempt"])
+      .where("run_id", "=", runId)
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows;
+  }
+
+  async deadLetters(filter: { runId?: string | undefined; workflow?: string | undefined; id?: string | undefined; limit?: number | undefined } = {}): Promise<DeadLetterRecord[]> {
+    let query = this.db.selectFrom("dead_letters").selectAll();
+    if (filter.runId) query = query.where("run_id", "=", filter.runId);
+    if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
+    if (filter.id) query = query.where("id", "=", filter.id);
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit ?? 1000).execute();
+    return rows.map((r) => ({
+      id: String(r.id),
+      runId: r.run_id,
+      workflow: r.workflow,
+      map: r.map,
+      index: r.item_index,
+      position: r.position,
+      item: r.item,
+      error: r.error,
+      createdAt: r.created_at,
+      retriedBy: r.retried_by,
+    }));
+  }
+
+  /** Marks a dead letter as redriven by a run. */
+  async markDeadLetterRetried(id: string, runId: string): Promise<void> {
+    await this.db.updateTable("dead_letters").set({ retried_by: runId }).where("id", "=", id).execute();
+  }
+
+  /** A child's end, or null while it runs (or if it does not exist). */
+  async runOutcome(runId: string): Promise<{ status: string; output: unknown; error: unknown } | null> {
+    const row = await this.db
+      .selectFrom("runs")
+      .select(["status", "output", "error"])
+      .where("id", "=", runId)
+      .where("status", "in", TERMINAL)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  /** LISTENs on this schema's channel on a dedicated connection. */
+  listen(options: Omit<ListenOptions, "connectionString" | "channel">): Listener {
+    if (!this.connectionString) {
+      throw new StoreError(StoreErrorCode.InvalidArgument, "LISTEN needs the store to be created with a connectionString");
+    }
+    return listen({ ...options, connectionString: this.connectionString, channel: this.channel });
+  }
+
+  /** The database's clock. */
+  async now(): Promise<Date> {
+    const { rows } = await this.pool.query<{ now: Date }>("SELECT now() AS now");
+    return rows[0]!.now;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+function toRunRecord(row: {
+  id: string;
+  workflow: string;
+  queue: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  priority: number;
+  attempt: number;
+  parent_id: string | null;
+  available_at: Date | null;
+  lease_owner: string | null;
+  deadline_at: Date | null;
+  fingerprint: string | null;
+  forked_from: string | null;
+  created_at: Date;
+  updated_at: Date;
+}): RunRecord {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    queue: row.queue,
+    status: row.status,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    priority: row.priority,
+    attempt: row.attempt,
+    parentId: row.parent_id,
+    availableAt: row.available_at,
+    leaseOwner: row.lease_owner,
+    deadlineAt: row.deadline_at,
+    fingerprint: row.fingerprint,
+    forkedFrom: row.forked_from,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Creates a store: a pool, a kysely instance and the hot-path queries for one schema.
+ *
+ * ```ts
+ * const store = createStore({ connectionString: process.env.DATABASE_URL });
+ * await store.migrate();
+ * ```
+ */
+export function createStore(options: StoreOptions): Store {
+  return new Store(options);
+}

@@ -1,0 +1,136 @@
+import { isConnectionError, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store } from "@reprise/store";
+import { LeaseLostError } from "./errors.js";
+
+/** One run's writes, to be committed with whatever else is ready. */
+export interface CommitRequest {
+  runId: string;
+  epoch: number;
+  parentId: string | null;
+  events: AppendEvent[];
+  logs: LogLine[];
+  move?: RunMove;
+}
+
+interface Pending extends CommitRequest {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const RETRYABLE_CODES = new Set(["40P01", "40001"]); // deadlock, serialization failure
+
+/**
+ * The worker's group commit. Requests made while the event loop is busy are gathered and
+ * written in one statement (`commitRuns`): one round trip and one WAL flush for many runs'
+ * step completions. An idle worker's lone request goes out on the next turn of the loop.
+ *
+ * A request whose lease no longer holds is rejected with `LeaseLostError`; transient
+ * failures (a dropped connection, a deadlock between two workers' batches) are retried with
+ * backoff while the lease can still be valid.
+ */
+export class Committer {
+  private queue: Pending[] = [];
+  private inflight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly owner: string,
+    private readonly options: { maxInflight: number; retryForMs: number; onError: (error: unknown) => void },
+  ) {}
+
+  commit(request: CommitRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ...request, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  async idle(): Promise<void> {
+    while (this.queue.length > 0 || this.inflight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inflight >= this.options.maxInflight || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.inflight >= this.options.maxInflight || this.queue.length === 0) return;
+      const batch = this.takeBatch();
+      this.inflight++;
+      void this.write(batch).finally(() => {
+        this.inflight--;
+        this.schedule();
+      });
+    });
+  }
+
+  /**
+   * Takes the queued requests, except a child's ending whose parent is also in the batch:
+   * it waits for the next one, because one statement cannot both move the parent and wake
+   * it (see commit-runs).
+   */
+  private takeBatch(): Pending[] {
+    const runs = new Set(this.queue.map((p) => p.runId));
+    const batch: Pending[] = [];
+    const later: Pending[] = [];
+    for (const p of this.queue) {
+      if (p.parentId !== null && p.move && runs.has(p.parentId)) later.push(p);
+      else batch.push(p);
+    }
+    if (batch.length === 0) {
+      batch.push(...later);
+      later.length = 0;
+    }
+    this.queue = later;
+    return batch;
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const started = Date.now();
+    let delay = 50;
+    for (;;) {
+      try {
+        const held = await this.store.commitRuns({
+          owner: this.owner,
+          leases: dedupeLeases(batch),
+          events: batch.flatMap((p) => p.events),
+          moves: batch.flatMap((p) => (p.move ? [p.move] : [])),
+          logs: batch.flatMap((p) => p.logs),
+        });
+        for (const p of batch) {
+          if (held.has(p.runId)) p.resolve();
+          else p.reject(new LeaseLostError(p.runId));
+        }
+        return;
+      } catch (error) {
+        if (isUniqueViolation(error) && batch.length > 1) {
+          // Someone else appended to one of these runs: find which by committing them one by one.
+          await Promise.all(batch.map((p) => this.write([p])));
+          return;
+        }
+        if (isUniqueViolation(error)) {
+          batch[0]!.reject(new LeaseLostError(batch[0]!.runId, "its history changed under this worker"));
+          return;
+        }
+        const code = (error as { code?: unknown }).code;
+        const transient = isConnectionError(error) || (typeof code === "string" && RETRYABLE_CODES.has(code));
+        if (!transient || Date.now() - started > this.options.retryForMs) {
+          for (const p of batch) p.reject(error as Error);
+          return;
+        }
+        this.options.onError(error);
+        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+        delay = Math.min(delay * 2, 2_000);
+      }
+    }
+  }
+}
+
+function dedupeLeases(batch: readonly Pending[]): { id: string; epoch: number }[] {
+  const seen = new Map<string, number>();
+  for (const p of batch) seen.set(p.runId, p.epoch);
+  return [...seen].map(([id, epoch]) => ({ id, epoch }));
+}
+
+export type { AppendEvent, LogLine, RunMove };

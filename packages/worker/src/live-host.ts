@@ -1,0 +1,111 @@
+import type { BreakerPermit, ChildOutcome, ChildStart, ExecutionHost, InboxSignal, LogEntry, NewEvent, SerializedError } from "@reprise/sdk";
+import { isConnectionError } from "@reprise/store";
+import { LeaseLostError } from "./errors.js";
+import type { RunTask } from "./run-task.js";
+import type { WorkerRuntime } from "./runtime.js";
+
+const NEVER = new Promise<never>(() => {});
+
+/**
+ * The engine's window on the world for one run on this worker: appends go through the
+ * group committer, fenced by the run's lease; reads go to the store. A read that keeps
+ * failing because the database is gone stops the run here (it resumes elsewhere once the
+ * lease lapses) rather than failing the workflow.
+ */
+export class LiveHost implements ExecutionHost {
+  readonly live = true;
+
+  constructor(
+    private readonly runtime: WorkerRuntime,
+    private readonly task: RunTask,
+  ) {}
+
+  now(): number {
+    return this.runtime.clock.now();
+  }
+
+  persist(events: NewEvent[], logs: LogEntry[]): Promise<void> {
+    return this.runtime.committer.commit(this.task.commitRequest(events, logs));
+  }
+
+  readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {
+    return this.read(async () => {
+      const row = await this.runtime.store.readSignal(this.task.id, name, after);
+      return row ? { id: row.id, payload: row.payload, sentAt: row.sentAt.toISOString() } : null;
+    });
+  }
+
+  startChild(child: ChildStart): Promise<{ parentId: string | null; workflow: string }> {
+    return this.read(async () => {
+      const created = await this.runtime.store.startRuns([
+        {
+          id: child.id,
+          workflow: child.workflow,
+          queue: child.queue,
+          input: child.input,
+          priority: child.priority,
+          timeoutMs: child.timeoutMs,
+          parentId: child.parentId,
+          fingerprint: child.fingerprint,
+        },
+      ]);
+      if (created.has(child.id)) return { parentId: child.parentId, workflow: child.workflow };
+      const existing = await this.runtime.store.getRun(child.id);
+      return { parentId: existing?.parentId ?? null, workflow: existing?.workflow ?? "" };
+    });
+  }
+
+  childOutcome(childId: string): Promise<ChildOutcome | null> {
+    return this.read(async () => {
+      const outcome = await this.runtime.store.runOutcome(childId);
+      if (!outcome) return null;
+      if (outcome.status === "completed") return { status: "completed", output: outcome.output ?? undefined };
+      return {
+        status: outcome.status as "failed" | "cancelled",
+        error: (outcome.error as SerializedError | null) ?? { name: "Error", message: `child run ${childId} ${outcome.status}` },
+      };
+    });
+  }
+
+  async saveHeartbeat(position: number, details: string): Promise<void> {
+    const saved = await this.read(() =>
+      this.runtime.store.saveHeartbeat({ runId: this.task.id, position, details, owner: this.runtime.workerId, epoch: this.task.epoch }),
+    );
+    if (!saved) {
+      const error = new LeaseLostError(this.task.id);
+      this.task.leaseLost(error);
+      throw error;
+    }
+  }
+
+  breakerPermit(): Promise<BreakerPermit> {
+    return Promise.resolve({ allowed: true });
+  }
+
+  breakerReport(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  print(entry: LogEntry, runId: string, workflowName: string): void {
+    this.runtime.logger.run?.(entry, runId, workflowName);
+  }
+
+  /** Runs a read, retrying while the database is unreachable and the lease may still hold. */
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    let delay = 50;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        if (Date.now() - started > this.runtime.leaseMs) {
+          this.task.leaseLost(new LeaseLostError(this.task.id, "the database stayed unreachable longer than the lease"));
+          return NEVER;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2_000);
+      }
+    }
+  }
+}

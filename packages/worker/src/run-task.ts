@@ -1,0 +1,231 @@
+import {
+  CancelledError,
+  EventKind,
+  Execution,
+  HistoryIndex,
+  serializeError,
+  type FailureInfo,
+  type HistoryEvent,
+  type LogEntry,
+  type NewEvent,
+  type Outcome,
+  type RunFailedPayload,
+  type Workflow,
+} from "@reprise/sdk";
+import type { ClaimedRun, LoadedHistory, RunMove } from "@reprise/store";
+import type { CommitRequest } from "./committer.js";
+import { LeaseLostError } from "./errors.js";
+import { LiveHost } from "./live-host.js";
+import type { WorkerRuntime } from "./runtime.js";
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * One claimed run on this worker: replays its history if it has one, runs the workflow on,
+ * and records how the execution ended (completed, failed, suspended, handed back,
+ * cancelled). Holds the lease bookkeeping the heartbeat checks.
+ */
+export class RunTask {
+  readonly id: string;
+  readonly epoch: number;
+  readonly parentId: string | null;
+  private execution: Execution | undefined;
+  private lost: Error | undefined;
+  private cancelReason: { reason?: string } | undefined;
+  private forced = false;
+  private handingBack = false;
+
+  constructor(
+    private readonly runtime: WorkerRuntime,
+    private readonly claimed: ClaimedRun,
+    private readonly workflow: Workflow<any, any>,
+    private readonly loaded: LoadedHistory | undefined,
+  ) {
+    this.id = claimed.id;
+    this.epoch = claimed.epoch;
+    this.parentId = claimed.parentId;
+    if (claimed.cancelRequested) this.cancelReason = claimed.cancelRequested;
+  }
+
+  /** Runs the task to its end. Never throws. */
+  async run(): Promise<void> {
+    try {
+      const history = this.history();
+      if (TERMINAL.has(this.claimed.status)) return await this.finishEndedRun(history);
+      const execution = new Execution({
+        runId: this.id,
+        workflow: this.workflow,
+        input: this.claimed.input ?? undefined,
+        history,
+        host: new LiveHost(this.runtime, this),
+        suspendAfterMs: this.runtime.options.suspendAfterMs,
+        ...(this.claimed.deadlineAt ? { deadline: this.claimed.deadlineAt.getTime() } : {}),
+        ...(this.claimed.timeoutMs !== null ? { timeoutMs: this.claimed.timeoutMs } : {}),
+        attempt: this.claimed.attempt,
+        ...(this.loaded ? { heartbeats: this.loaded.heartbeats } : {}),
+      });
+      this.execution = execution;
+      if (this.lost) execution.abort(this.lost);
+      else if (this.cancelReason) execution.cancel(this.cancelReason.reason);
+      else if (this.handingBack) execution.handBack();
+      const outcome = await execution.run();
+      await this.record(execution, outcome);
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        this.runtime.logger.warn(error.message, { runId: this.id });
+        return;
+      }
+      this.runtime.logger.error(`run ${this.id}: ${(error as Error).message}`, { runId: this.id, stack: (error as Error).stack });
+    }
+  }
+
+  /** The heartbeat found the lease gone: stop at once, append nothing more. */
+  leaseLost(error: Error = new LeaseLostError(this.id)): void {
+    this.lost ??= error;
+    this.execution?.abort(error);
+  }
+
+  /** A cancellation was requested for this run. */
+  cancel(reason: string | undefined): void {
+    if (this.cancelReason) return;
+    this.cancelReason = reason === undefined ? {} : { reason };
+    this.execution?.cancel(reason);
+  }
+
+  /** Graceful shutdown: finish the steps in flight, then give the run back. */
+  handBack(): void {
+    this.handingBack = true;
+    this.execution?.handBack();
+  }
+
+  /** Shutdown grace is over: abort what is in flight and give the run back now. */
+  forceStop(): void {
+    this.forced = true;
+    this.execution?.abort(new CancelledError("the worker stopped", { runId: this.id }));
+  }
+
+  /** A commit of this run's new events (and maybe a status move). */
+  commitRequest(events: readonly NewEvent[], logs: readonly LogEntry[], move?: RunMove): CommitRequest {
+    return {
+      runId: this.id,
+      epoch: this.epoch,
+      parentId: this.parentId,
+      events: events.map((e) => ({ runId: this.id, seq: e.seq, kind: e.kind, position: e.position, name: e.name, payload: e.payload })),
+      logs: logs.map((l) => ({ runId: this.id, ...l })),
+      ...(move ? { move } : {}),
+    };
+  }
+
+  private history(): HistoryEvent[] {
+    if (this.loaded && this.loaded.events.length > 0) {
+      return this.loaded.events.map((e) => ({ ...e, kind: e.kind as EventKind }));
+    }
+    // A run that never ran: its only event is RunStarted, whose content the claim returned.
+    return [
+      {
+        runId: this.id,
+        seq: 0,
+        kind: EventKind.RunStarted,
+        position: null,
+        name: null,
+        payload: { workflow: this.claimed.workflow, queue: this.claimed.queue, input: this.claimed.input ?? undefined },
+        createdAt: this.claimed.createdAt,
+      },
+    ];
+  }
+
+  private async record(execution: Execution, outcome: Outcome): Promise<void> {
+    const { events, logs } = execution.takePending();
+    const commit = (move: RunMove) => this.runtime.committer.commit(this.commitRequest(events, logs, move));
+    switch (outcome.status) {
+      case "completed":
+        return commit({ id: this.id, status: "completed", output: json(outcome.output), release: true });
+      case "failed":
+      case "diverged": {
+        const error = outcome.status === "failed" ? outcome.error : serializeError(outcome.error);
+        const hook = this.workflow.options.onFailure && !execution.history.hooksDone.has("run");
+        await commit({ id: this.id, status: "failed", error: JSON.stringify(error), release: !hook });
+        if (hook) await this.runFailureHook(error, execution.history.nextSeq + events.length);
+        return;
+      }
+      case "cancelled": {
+        const error = serializeError(new CancelledError("the run was cancelled", { ...outcome, runId: this.id }));
+        await commit({ id: this.id, status: "cancelled", error: JSON.stringify(error), release: true });
+        await this.cancelChildren(outcome.reason, error);
+        return;
+      }
+      case "suspended":
+        if (outcome.handedBack) return commit({ id: this.id, status: "queued", release: true, wakeNow: true });
+        return commit({
+          id: this.id,
+          status: outcome.waiting,
+          release: true,
+          wakeAt: outcome.wakeAt === null ? null : new Date(outcome.wakeAt),
+          seenWakeups: this.claimed.wakeups,
+        });
+      case "aborted":
+        // Lease lost: nothing may be written. Forced stop: hand the run back as it is.
+        if (this.forced && !this.lost) {
+          await this.runtime.committer.commit(this.commitRequest([], [], { id: this.id, status: "queued", release: true, wakeNow: true }));
+        }
+        return;
+    }
+  }
+
+  /** A failed run claimed again because its failure hook has not run (its worker died). */
+  private async finishEndedRun(history: HistoryEvent[]): Promise<void> {
+    const ended = new HistoryIndex(history);
+    const terminal = ended.terminal;
+    if (terminal?.kind === EventKind.RunFailed && this.workflow.options.onFailure && !ended.hooksDone.has("run")) {
+      await this.runFailureHook((terminal.payload as RunFailedPayload).error, ended.nextSeq);
+      return;
+    }
+    await this.runtime.committer.commit(
+      this.commitRequest([], [], {
+        id: this.id,
+        status: this.claimed.status,
+        ...(terminal?.kind === EventKind.RunFailed ? { error: JSON.stringify((terminal.payload as RunFailedPayload).error) } : {}),
+        release: true,
+      }),
+    );
+  }
+
+  /** Runs the workflow's onFailure once, records that it ran, and lets the run go. */
+  private async runFailureHook(error: FailureInfo["error"], seq: number): Promise<void> {
+    const hook = this.workflow.options.onFailure!;
+    const info: FailureInfo = { runId: this.id, workflowName: this.workflow.name, attempt: this.claimed.attempt, error, input: this.claimed.input ?? undefined };
+    let failed: ReturnType<typeof serializeError> | undefined;
+    try {
+      await hook(info);
+    } catch (thrown) {
+      failed = serializeError(thrown);
+      this.runtime.logger.error(`onFailure hook of run ${this.id} threw: ${failed.message}`, { runId: this.id });
+    }
+    const event: NewEvent = {
+      seq,
+      kind: EventKind.HookCompleted,
+      position: null,
+      name: null,
+      payload: JSON.stringify(failed ? { hook: "run", ok: false, error: failed } : { hook: "run", ok: true }),
+    };
+    await this.runtime.committer.commit(
+      this.commitRequest([event], [], { id: this.id, status: "failed", error: JSON.stringify(error), release: true }),
+    );
+  }
+
+  private async cancelChildren(reason: string | undefined, error: object): Promise<void> {
+    try {
+      const children = await this.runtime.store.listRuns({ parentId: this.id, limit: 10_000 });
+      for (const child of children) {
+        if (TERMINAL.has(child.status)) continue;
+        await this.runtime.store.cancelRun({ runId: child.id, reason, error: JSON.stringify(error) });
+      }
+    } catch (thrown) {
+      this.runtime.logger.error(`could not cancel the children of run ${this.id}: ${(thrown as Error).message}`, { runId: this.id });
+    }
+  }
+}
+
+function json(value: unknown): string | undefined {
+  return value === undefined ? undefined : JSON.stringify(value);
+}

@@ -1,0 +1,16 @@
+import type { Store } from "@reprise/store";
+import type { DatabaseClock } from "./clock.js";
+import type { Committer } from "./committer.js";
+import type { WorkerLogger } from "./logger.js";
+import type { ResolvedWorkerOptions } from "./options.js";
+
+/** What a worker shares with the runs it executes. */
+export interface WorkerRuntime {
+  readonly store: Store;
+  readonly committer: Committer;
+  readonly clock: DatabaseClock;
+  readonly logger: WorkerLogger;
+  readonly workerId: string;
+  readonly leaseMs: number;
+  readonly options: ResolvedWorkerOptions;
+}

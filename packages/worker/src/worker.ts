@@ -1,0 +1,189 @@
+import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type Store } from "@reprise/store";
+import { ClaimLoop } from "./claim-loop.js";
+import { DatabaseClock } from "./clock.js";
+import { Committer } from "./committer.js";
+import { Heartbeat } from "./heartbeat.js";
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
+import { RunTask } from "./run-task.js";
+import type { WorkerRuntime } from "./runtime.js";
+import { onShutdownSignals } from "./shutdown.js";
+
+/**
+ * The process that claims runs from Postgres and executes them. Many workers (processes,
+ * machines) share one database; a run is executed by one worker at a time, and a worker
+ * that dies loses its leases to the others, which continue its runs from their histories.
+ *
+ * ```ts
+ * const worker = new Worker({ connectionString: process.env.DATABASE_URL, workflows: [pingService] });
+ * await worker.start();
+ * process.on("SIGTERM", () => worker.stop());
+ * ```
+ */
+export class Worker {
+  /** This worker's identity in leases (`lease_owner`). */
+  readonly id: string;
+  private readonly options: ResolvedWorkerOptions;
+  private readonly store: Store;
+  private readonly ownsStore: boolean;
+  private readonly runtime: WorkerRuntime;
+  private readonly tasks = new Map<string, RunTask>();
+  private readonly claimLoop: ClaimLoop;
+  private readonly heartbeat: Heartbeat;
+  private listener: Listener | undefined;
+  private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  private stopped: Promise<void> | undefined;
+  private removeSignalHandlers: (() => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: WorkerOptions) {
+    this.options = resolveWorkerOptions(options);
+    this.id = this.options.workerId;
+    this.ownsStore = !options.store;
+    this.store =
+      options.store ??
+      createStore({ connectionString: options.connectionString!, ...(options.schema ? { schema: options.schema } : {}), poolSize: 10 });
+    const logger = this.options.logger;
+    this.runtime = {
+      store: this.store,
+      committer: new Committer(this.store, this.id, {
+        maxInflight: this.options.maxInflightCommits,
+        retryForMs: this.options.leaseMs,
+        onError: (error) => logger.warn(`commit failed, retrying: ${(error as Error).message}`),
+      }),
+      clock: new DatabaseClock(),
+      logger,
+      workerId: this.id,
+      leaseMs: this.options.leaseMs,
+      options: this.options,
+    };
+    this.claimLoop = new ClaimLoop({
+      capacity: () => (this.state === "running" ? this.options.concurrency - this.tasks.size : 0),
+      claim: (limit) => this.claim(limit),
+      pollMs: this.options.pollMs,
+      onError: (error) => logger.warn(`claim failed: ${(error as Error).message}`),
+    });
+    this.heartbeat = new Heartbeat(this.runtime, this.tasks, this.options.heartbeatMs);
+  }
+
+  /** Runs in flight in this process. */
+  get inFlight(): number {
+    return this.tasks.size;
+  }
+
+  /** Migrates (unless `migrate: false`), starts listening and claiming. */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error(`worker ${this.id} was already started`);
+    this.state = "starting";
+    if (this.options.migrate) await this.store.migrate();
+    if (this.store.connectionString) {
+      this.listener = this.store.listen({
+        onNotify: (payload) => this.onNotify(payload),
+        onConnect: () => this.claimLoop.notify(),
+        onError: (error) => this.options.logger.warn(`LISTEN connection lost, reconnecting: ${error.message}`),
+      });
+    }
+    this.heartbeat.start();
+    this.state = "running";
+    this.claimLoop.start();
+    if (this.options.handleSignals) {
+      this.removeSignalHandlers = onShutdownSignals(
+        () => void this.stop(),
+        () => void this.stop({ force: true }),
+      );
+    }
+    this.options.logger.info(`worker ${this.id} started`, { queues: this.options.queues, workflows: [...this.options.workflows.keys()] });
+  }
+
+  /**
+   * Stops gracefully: no new claims; in-flight steps get `shutdownGrace` to finish and be
+   * recorded, then every run is handed back so another worker continues it at once. With
+   * `force`, in-flight steps are aborted right away.
+   */
+  stop(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) for (const task of this.tasks.values()) task.forceStop();
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === "new") {
+      this.state = "stopped";
+      if (this.ownsStore) await this.store.close();
+      return;
+    }
+    this.state = "stopping";
+    await this.claimLoop.stop();
+    for (const task of this.tasks.values()) task.handBack();
+    const graceOver = new Promise<"grace">((resolve) => {
+      const timer = setTimeout(() => resolve("grace"), this.options.shutdownGraceMs);
+      timer.unref();
+    });
+    if ((await Promise.race([this.idle(), graceOver])) === "grace") {
+      this.options.logger.warn(`shutdown grace of ${this.options.shutdownGraceMs}ms is over: aborting ${this.tasks.size} run(s)`);
+      for (const task of this.tasks.values()) task.forceStop();
+      await this.idle();
+    }
+    await this.runtime.committer.idle();
+    this.heartbeat.stop();
+    await this.listener?.close();
+    this.removeSignalHandlers?.();
+    if (this.ownsStore) await this.store.close();
+    this.state = "stopped";
+    this.options.logger.info(`worker ${this.id} stopped`);
+  }
+
+  /** Resolves when no run is in flight. */
+  private idle(): Promise<void> {
+    if (this.tasks.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private onNotify(payload: string): void {
+    if (payload.startsWith("q:")) {
+      if (this.options.queues.includes(payload.slice(2))) this.claimLoop.notify();
+    } else if (payload.startsWith("c:")) {
+      // A cancel request for a run we hold: the heartbeat reads it (with all our leases).
+      if (this.tasks.has(payload.slice(2))) this.heartbeat.beatSoon();
+    }
+  }
+
+  private async claim(limit: number): Promise<number> {
+    const sentAt = Date.now();
+    const claimed = await this.store.claimRuns({
+      queues: this.options.queues,
+      workflows: [...this.options.workflows.keys()],
+      limit,
+      owner: this.id,
+      leaseMs: this.options.leaseMs,
+    });
+    if (claimed.length === 0) return 0;
+    this.runtime.clock.observe(claimed[0]!.dbNow, sentAt, Date.now());
+    const resumed = claimed.filter((c) => c.resumed).map((c) => c.id);
+    let histories = new Map<string, LoadedHistory>();
+    try {
+      if (resumed.length > 0) histories = await this.store.loadHistories(resumed);
+    } catch (error) {
+      // Without their histories these runs cannot go on here; their leases lapse and
+      // another worker (or this one) takes them again.
+      this.options.logger.warn(`could not load histories: ${(error as Error).message}`);
+      const keep = claimed.filter((c) => !c.resumed);
+      for (const c of keep) this.launch(c, undefined);
+      return claimed.length;
+    }
+    for (const c of claimed) this.launch(c, histories.get(c.id));
+    return claimed.length;
+  }
+
+  private launch(claimed: ClaimedRun, loaded: LoadedHistory | undefined): void {
+    const workflow = this.options.workflows.get(claimed.workflow)!;
+    const task = new RunTask(this.runtime, claimed, workflow, loaded);
+    this.tasks.set(claimed.id, task);
+    if (this.state !== "running") task.handBack();
+    void task.run().finally(() => {
+      this.tasks.delete(claimed.id);
+      if (this.tasks.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.claimLoop.slotFreed();
+    });
+  }
+}
+
