@@ -138,7 +138,7 @@ export class Client {
    *
    * @throws ValidationError on invalid input or options
    */
-  async start<I, O>(wf: Workflow<I, O>, input: I, options: StartOptions = {}): Promise<RunHandle<O>> {
+  async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
     const parsed = wf.parseInput(input);
     const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
     const id = options.id ?? ulid();
@@ -160,7 +160,7 @@ export class Client {
   }
 
   /** `start`, then `result`. */
-  async run<I, O>(wf: Workflow<I, O>, input: I, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
+  async run<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
     const handle = await this.start(wf, input, options);
     return handle.result(options.timeout === undefined ? {} : { timeout: options.timeout });
   }

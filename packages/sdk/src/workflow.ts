@@ -5,9 +5,14 @@ import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { CircuitBreaker } from "./breaker.js";
 import type { ScheduleSpec } from "./schedule-spec.js";
 
-/** Anything with a `parse` method: a zod schema, or your own. */
-export interface Schema<T> {
+/**
+ * Anything with a `parse` method: a zod schema, or your own. When it also carries Standard
+ * Schema types (zod does), `In` is what callers pass before parsing (defaults applied by
+ * the schema are optional there).
+ */
+export interface Schema<T, In = T> {
   parse(value: unknown): T;
+  readonly "~standard"?: { readonly types?: { readonly input: In; readonly output: T } | undefined };
 }
 
 /** `ctx.log` and `stepCtx.log`: persisted with the run, silent during replay. */
@@ -132,7 +137,7 @@ export interface WorkflowContext {
   /** Suspends until `client.signal(runId, name, payload)` arrives (first-in first-out per name). */
   waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions<T>): Promise<T>;
   /** Starts a child run and waits for its result; its failure is thrown as `ChildFailedError`. */
-  child<I, O>(workflow: Workflow<I, O>, input: I, options?: ChildOptions): Promise<O>;
+  child<I, O, In>(workflow: Workflow<I, O, In>, input: In, options?: ChildOptions): Promise<O>;
   /** One durable step per item, at most `concurrency` in flight. */
   map<T, R>(
     name: string,
@@ -150,12 +155,12 @@ export interface WorkflowContext {
 
 export type WorkflowFunction<I, O> = (ctx: WorkflowContext, input: I) => Promise<O>;
 
-/** Options of {@link workflow}. */
-export interface WorkflowOptions<I, O> {
+/** Options of {@link workflow}. `In` is the input type callers pass (before the schema's defaults). */
+export interface WorkflowOptions<I, O, In = I> {
   /** Stable identity, stored in the log. */
   name: string;
   /** Validates the input at `start`, before anything is stored. */
-  input?: Schema<I>;
+  input?: Schema<I, In>;
   /** Validates the result before it is stored. */
   output?: Schema<O>;
   /** @default "default" */
@@ -174,21 +179,26 @@ export interface WorkflowOptions<I, O> {
   priority?: number;
 }
 
-/** A workflow definition, used by `Worker` to run it and by `Client` to start it. */
-export interface Workflow<I = unknown, O = unknown> {
+/**
+ * A workflow definition, used by `Worker` to run it and by `Client` to start it. `I` is the
+ * input the function receives, `O` its result, `In` what `client.start` accepts.
+ */
+export interface Workflow<I = unknown, O = unknown, In = I> {
   readonly name: string;
   readonly queue: string;
-  readonly options: WorkflowOptions<I, O>;
+  readonly options: WorkflowOptions<I, O, In>;
   readonly fn: WorkflowFunction<I, O>;
   /** A hash of the workflow function's source, recorded with each run it starts. */
   readonly fingerprint: string;
   readonly timeoutMs: number | undefined;
   /** Validates an input (the identity when there is no schema). @throws ValidationError */
   parseInput(input: unknown): I;
+  /** Type-only: what `client.start` accepts. */
+  readonly __input?: In;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,199}$/;
-const registry = new Map<string, Workflow<any, any>>();
+const registry = new Map<string, Workflow<any, any, any>>();
 
 /**
  * Defines a durable workflow.
@@ -201,7 +211,7 @@ const registry = new Map<string, Workflow<any, any>>();
  * });
  * ```
  */
-export function workflow<I = unknown, O = unknown>(options: WorkflowOptions<I, O>, fn: WorkflowFunction<I, O>): Workflow<I, O> {
+export function workflow<I = unknown, O = unknown, In = I>(options: WorkflowOptions<I, O, In>, fn: WorkflowFunction<I, O>): Workflow<I, O, In> {
   if (typeof options?.name !== "string" || !NAME.test(options.name)) {
     throw new ValidationError(
       `workflow name ${JSON.stringify(options?.name)} is invalid: use 1-200 letters, digits and _ . : - /, starting with a letter or digit`,
@@ -213,7 +223,7 @@ export function workflow<I = unknown, O = unknown>(options: WorkflowOptions<I, O
   // Resolve once so a bad policy or duration fails at definition time, not mid-run.
   resolveRetryPolicy(options.retry);
   const timeoutMs = toMillisOrUndefined(options.timeout);
-  const def: Workflow<I, O> = Object.freeze({
+  const def: Workflow<I, O, In> = Object.freeze({
     name: options.name,
     queue,
     options,
@@ -234,7 +244,7 @@ export function findWorkflow(name: string): Workflow<unknown, unknown> | undefin
 /**
  * Runs a schema's `parse`, turning its failure into a `ValidationError` that lists the issues.
  */
-export function parseWith<T>(schema: Schema<T> | undefined, value: unknown, what: string): T {
+export function parseWith<T>(schema: Schema<T, any> | undefined, value: unknown, what: string): T {
   if (!schema) return value as T;
   try {
     return schema.parse(value);

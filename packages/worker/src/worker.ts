@@ -34,6 +34,9 @@ export class Worker {
   private stopped: Promise<void> | undefined;
   private removeSignalHandlers: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private markClosed!: () => void;
+  /** Resolves once the worker has stopped (by `stop()` or a shutdown signal). */
+  readonly closed: Promise<void> = new Promise((resolve) => (this.markClosed = resolve));
 
   constructor(options: WorkerOptions) {
     this.options = resolveWorkerOptions(options);
@@ -109,6 +112,7 @@ export class Worker {
     if (this.state === "new") {
       this.state = "stopped";
       if (this.ownsStore) await this.store.close();
+      this.markClosed();
       return;
     }
     this.state = "stopping";
@@ -130,6 +134,7 @@ export class Worker {
     if (this.ownsStore) await this.store.close();
     this.state = "stopped";
     this.options.logger.info(`worker ${this.id} stopped`);
+    this.markClosed();
   }
 
   /** Resolves when no run is in flight. */

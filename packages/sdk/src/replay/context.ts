@@ -45,7 +45,7 @@ export function createWorkflowContext(ex: Execution): WorkflowContext {
     },
     waitForSignal: <T>(name: string, options?: WaitForSignalOptions<T>) =>
       waitForSignal<T>(ex, ex.takePosition(), checkName(name, "signal"), options ?? {}),
-    child: <I, O>(wf: Workflow<I, O>, input: I, options?: ChildOptions) => child<I, O>(ex, ex.takePosition(), wf, input, options ?? {}),
+    child: <I, O, In>(wf: Workflow<I, O, In>, input: In, options?: ChildOptions) => child<I, O, In>(ex, ex.takePosition(), wf, input, options ?? {}),
     map: (name, items, fn, options) => runMap(ex, checkName(name, "map"), items, fn, options ?? {}),
     now: () => new Date(marker(ex, "now", () => new Date(ex.host.now()).toISOString()) as string),
     random: () => marker(ex, "random", () => Math.random()) as number,
@@ -140,7 +140,7 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
   return ex.block(position, { wakeAt: deadline ?? null, kind: "signal" });
 }
 
-async function child<I, O>(ex: Execution, position: number, wf: Workflow<I, O>, input: I, options: ChildOptions): Promise<O> {
+async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, O, In>, input: In, options: ChildOptions): Promise<O> {
   if (ex.settled) return ex.stranded();
   if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
   const recorded = ex.history.at(position);

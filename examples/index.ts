@@ -1,0 +1,2 @@
+// Every example workflow, for `reprise dev` (which runs the crash-resume demo).
+export { crashResume, dev } from "./crash-resume/index.js";

@@ -1,0 +1,105 @@
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Client } from "@reprise/sdk";
+import { consoleLogger } from "../logger.js";
+import { Worker } from "../worker.js";
+import { onShutdownSignals } from "../shutdown.js";
+import { UsageError } from "./cli-error.js";
+import { DEV_STATE_FILE } from "./connection.js";
+import { startDevPostgres } from "./embedded.js";
+import { intFlag, parseFlags } from "./flags.js";
+import { loadWorkflows } from "./load-entry.js";
+import { style } from "./style.js";
+
+const DEFAULT_ENTRIES = ["examples/index.ts", "examples/index.js", "src/workflows.ts", "workflows.ts"];
+
+/** What `reprise dev` passes to an entry's exported `dev()` function, if it has one. */
+export interface DevContext {
+  client: Client;
+  databaseUrl: string;
+  log: (line: string) => void;
+}
+
+/**
+ * `reprise dev [entry]`: starts (or reuses) an embedded Postgres kept under `.reprise/`,
+ * migrates, runs a worker for the entry's workflows, and prints where things are. If the
+ * entry exports `dev(context)`, it is called once the worker runs (examples use it to start
+ * a demo run). Ctrl-C stops gracefully; a second Ctrl-C forces.
+ */
+export async function devCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(args, { port: { type: "string" }, concurrency: { type: "string" }, dir: { type: "string" } });
+  const file = positionals[0] ?? DEFAULT_ENTRIES.find((f) => existsSync(f));
+  if (!file) throw new UsageError("pass the file that exports your workflows: reprise dev src/workflows.ts");
+  const port = intFlag(values.port, "port") ?? Number(process.env.REPRISE_DEV_PORT ?? 54329);
+  const dir = values.dir ?? ".reprise";
+  const schema = values.schema;
+  const concurrency = intFlag(values.concurrency, "concurrency") ?? 10;
+  const log = (line: string) => console.log(style.dim(`[dev] ${line}`));
+
+  const entry = await loadWorkflows(file);
+  const pg = await startDevPostgres({ dir, port, log });
+  if (pg.reused) log("reusing the Postgres an earlier `reprise dev` left running");
+  writeFileSync(join(dir, "dev.json"), JSON.stringify({ url: pg.url, pid: process.pid }, null, 2));
+
+  const worker = new Worker({
+    connectionString: pg.url,
+    ...(schema ? { schema } : {}),
+    workflows: entry.workflows,
+    concurrency,
+    // Short leases so that a run whose dev process was killed resumes within seconds.
+    leaseDuration: "5s",
+    pollInterval: "500ms",
+    logger: consoleLogger({ level: "warn", runLevel: "info" }),
+  });
+  await worker.start();
+  const client = new Client({ connectionString: pg.url, ...(schema ? { schema } : {}), migrate: false });
+
+  const first = entry.workflows[0]!;
+  console.log(
+    [
+      "",
+      style.bold("Reprise dev"),
+      `  Postgres   ${pg.url}  ${style.dim(`(data in ${join(dir, "pg")}, kept across restarts)`)}`,
+      `  Entry      ${relative(process.cwd(), entry.path)}`,
+      `  Workflows  ${entry.workflows.map((wf) => `${wf.name}${wf.queue === "default" ? "" : ` (queue ${wf.queue})`}`).join(", ")}`,
+      `  Worker     ${worker.id}, concurrency ${concurrency}`,
+      "",
+      `  In another terminal (it finds this database through ${DEV_STATE_FILE}):`,
+      `    npx reprise runs start ${first.name} '{...input}'`,
+      "    npx reprise runs list",
+      "    npx reprise runs show <id>",
+      "",
+      style.dim("  Ctrl-C stops gracefully (in-flight steps finish, runs are handed back); twice forces."),
+      "",
+    ].join("\n"),
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (force: boolean) => {
+    if (force) void worker.stop({ force: true });
+    stopping ??= (async () => {
+      await worker.stop();
+      await client.close();
+      await pg.stop();
+      rmSync(join(dir, "dev.json"), { force: true });
+      log("stopped");
+    })();
+    return stopping;
+  };
+  const removeHandlers = onShutdownSignals(
+    () => void stop(false),
+    () => void stop(true),
+  );
+
+  const demo = entry.module.dev;
+  if (typeof demo === "function") {
+    try {
+      await (demo as (ctx: DevContext) => unknown)({ client, databaseUrl: pg.url, log: (line) => console.log(line) });
+    } catch (error) {
+      console.error(style.red(`the entry's dev() failed: ${(error as Error).message}`));
+    }
+  }
+  await worker.closed;
+  await stopping;
+  removeHandlers();
+}

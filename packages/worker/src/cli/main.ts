@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import { UsageError } from "./cli-error.js";
+import { devCommand } from "./dev.js";
+import { describeFailure } from "./errors-out.js";
+import { migrateCommand } from "./migrate-command.js";
+import { runsCommand } from "./runs.js";
+import { workerCommand } from "./worker-command.js";
+
+const HELP = `reprise — durable workflows on Postgres
+
+Usage:
+  reprise dev [entry] [--port 54329]           embedded Postgres in .reprise/, a worker for entry's workflows
+  reprise worker <entry> [--concurrency N]     a production worker (DATABASE_URL)
+  reprise migrate                              apply the store's migrations
+  reprise runs list [--status S] [--workflow W] [--limit N]
+  reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
+  reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
+  reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
+  reprise runs signal <id> <name> [json]
+
+Every command takes --database-url (default: DATABASE_URL, then the database of a
+\`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
+
+type Command = (args: string[]) => Promise<void>;
+
+const commands: Record<string, Command> = {
+  dev: devCommand,
+  worker: workerCommand,
+  migrate: migrateCommand,
+  runs: runsCommand,
+};
+
+/** Registers more top-level commands (replay, schedules, dlq live in their own files). */
+export function addCommand(name: string, command: Command): void {
+  commands[name] = command;
+}
+
+/** Runs the CLI; returns the exit code. Failures print one line (a stack only with --verbose). */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const args = argv.filter((a) => a !== "--verbose");
+  const [name, ...rest] = args;
+  try {
+    if (!name || name === "help" || name === "--help" || name === "-h") {
+      console.log(HELP);
+      return name ? 0 : 2;
+    }
+    if (name === "--version" || name === "-v") {
+      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+      console.log(pkg.version);
+      return 0;
+    }
+    const command = commands[name];
+    if (!command) throw new UsageError(`unknown command "${name}" (see reprise --help)`);
+    await command(rest);
+    return 0;
+  } catch (error) {
+    const { line, code } = describeFailure(error);
+    console.error(`reprise: ${line}`);
+    if (verbose && error instanceof Error && error.stack) console.error(error.stack);
+    return code;
+  }
+}

@@ -1,0 +1,36 @@
+/** Terminal styling, only when stdout is a TTY (and NO_COLOR is not set). */
+const enabled = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+
+const wrap = (open: number, close: number) => (text: string) => (enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text);
+
+export const style = {
+  bold: wrap(1, 22),
+  dim: wrap(2, 22),
+  red: wrap(31, 39),
+  green: wrap(32, 39),
+  yellow: wrap(33, 39),
+  blue: wrap(34, 39),
+  cyan: wrap(36, 39),
+  enabled,
+};
+
+/** Visible width of a string (ANSI codes excluded). */
+export function width(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "").length;
+}
+
+/** Renders rows as aligned columns; the last column is not padded. */
+export function table(rows: readonly string[][], options: { header?: string[] } = {}): string {
+  const all = options.header ? [options.header.map((h) => style.bold(h)), ...rows] : [...rows];
+  const columns = Math.max(0, ...all.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(0, ...all.map((r) => width(r[i] ?? ""))));
+  return all
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - width(cell))))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}

@@ -1,0 +1,194 @@
+import { formatMillis, type HistoryEvent, type SerializedError } from "@reprise/sdk";
+import { style, table } from "./style.js";
+
+/** One line of a run's timeline: a durable call (by position) or a run-level event. */
+export interface TimelineRow {
+  seq: number;
+  position: number | null;
+  call: string;
+  name: string;
+  status: string;
+  attempts: number | null;
+  durationMs: number | null;
+  at: Date;
+  detail: string;
+  /** Failed attempts and other sub-lines. */
+  notes: string[];
+}
+
+const RUN_LEVEL: Record<string, string> = {
+  RunStarted: "started",
+  RunRetried: "retried",
+  RunForked: "forked",
+  CancelRequested: "cancel requested",
+  RunCompleted: "completed",
+  RunFailed: "failed",
+  RunCancelled: "cancelled",
+  HookCompleted: "hook",
+};
+
+function errorLine(error: SerializedError | undefined): string {
+  if (!error) return "";
+  let line = `${error.name}: ${error.message}`;
+  let cause = error.cause;
+  for (let depth = 0; cause && depth < 3; depth++, cause = cause.cause) line += ` ← ${cause.name}: ${cause.message}`;
+  return line;
+}
+
+function summary(value: unknown, max = 60): string {
+  if (value === undefined) return "";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Groups a history into timeline rows, in the order things happened. */
+export function buildTimeline(events: readonly HistoryEvent[]): TimelineRow[] {
+  const rows: TimelineRow[] = [];
+  const byPosition = new Map<number, TimelineRow>();
+  for (const event of events) {
+    const p = (event.payload ?? {}) as Record<string, any>;
+    if (event.position === null || event.position === undefined) {
+      if (event.kind === "MarkerRecorded" && event.name?.startsWith("patch:")) {
+        rows.push(row(event, "patch", event.name.slice(6), "recorded", ""));
+        continue;
+      }
+      const status = RUN_LEVEL[event.kind];
+      if (!status) continue;
+      let detail = "";
+      if (event.kind === "RunStarted") detail = `${p.workflow ?? ""} ${summary(p.input)}`.trim();
+      if (event.kind === "RunCompleted") detail = summary(p.output);
+      if (event.kind === "RunFailed") detail = errorLine(p.error);
+      if (event.kind === "RunRetried") detail = p.position !== undefined ? `reopens position ${p.position}` : "";
+      if (event.kind === "RunForked") detail = `from ${p.from} at position ${p.fromPosition}`;
+      if (event.kind === "CancelRequested" || event.kind === "RunCancelled") detail = p.reason ?? "";
+      if (event.kind === "HookCompleted") detail = `onFailure (${p.hook}) ${p.ok ? "ran" : `threw ${errorLine(p.error)}`}`;
+      rows.push(row(event, "run", "", status, detail));
+      continue;
+    }
+    let current = byPosition.get(event.position);
+    if (!current) {
+      current = row(event, "", event.name ?? "", "", "");
+      current.position = event.position;
+      byPosition.set(event.position, current);
+      rows.push(current);
+    }
+    apply(current, event, p);
+  }
+  return rows;
+}
+
+function row(event: HistoryEvent, call: string, name: string, status: string, detail: string): TimelineRow {
+  return { seq: event.seq, position: null, call, name, status, attempts: null, durationMs: null, at: event.createdAt, detail, notes: [] };
+}
+
+function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): void {
+  switch (event.kind) {
+    case "StepCompleted":
+      r.call = "step";
+      r.status = "completed";
+      r.attempts = p.attempt ?? 1;
+      r.durationMs = p.durationMs ?? null;
+      r.detail = summary(p.result);
+      break;
+    case "StepAttemptFailed":
+      r.call = "step";
+      r.status = "retrying";
+      r.attempts = p.attempt ?? null;
+      r.durationMs = p.durationMs ?? null;
+      r.notes.push(`attempt ${p.attempt} failed: ${errorLine(p.error)} · retry in ${formatMillis(p.delayMs ?? 0)}`);
+      break;
+    case "StepFailed":
+      r.call = "step";
+      r.status = "failed";
+      r.attempts = p.attempts ?? null;
+      r.durationMs = p.durationMs ?? r.durationMs;
+      r.detail = errorLine(p.error);
+      break;
+    case "DeadLettered":
+      r.status = "dead-lettered";
+      r.detail = `${errorLine(p.error)} · item ${summary(p.item, 40)}`;
+      break;
+    case "TimerStarted":
+      if (p.signal) {
+        r.call = "signal";
+        r.status = "waiting";
+        r.detail = `timeout at ${p.wakeAt}`;
+      } else {
+        r.call = "sleep";
+        r.name = "";
+        r.status = "sleeping";
+        r.detail = `until ${p.wakeAt}`;
+      }
+      break;
+    case "TimerFired":
+      r.status = r.call === "signal" ? "timed out" : "fired";
+      r.durationMs = event.createdAt.getTime() - r.at.getTime();
+      break;
+    case "SignalConsumed":
+      r.call = "signal";
+      r.status = "received";
+      r.durationMs = event.createdAt.getTime() - r.at.getTime();
+      r.detail = summary(p.payload);
+      break;
+    case "ChildStarted":
+      r.call = "child";
+      r.status = "running";
+      r.detail = p.childId ?? "";
+      break;
+    case "ChildCompleted":
+      r.call = "child";
+      r.status = "completed";
+      r.durationMs = event.createdAt.getTime() - r.at.getTime();
+      r.detail = `${p.childId} → ${summary(p.output, 40)}`;
+      break;
+    case "ChildFailed":
+      r.call = "child";
+      r.status = p.status === "cancelled" ? "cancelled" : "failed";
+      r.durationMs = event.createdAt.getTime() - r.at.getTime();
+      r.detail = `${p.childId}: ${errorLine(p.error)}`;
+      break;
+    case "MarkerRecorded":
+      r.call = event.name ?? "marker";
+      r.name = "";
+      r.status = "recorded";
+      r.detail = summary(p.value);
+      break;
+    default:
+      r.notes.push(event.kind);
+  }
+}
+
+const STATUS_STYLE: Record<string, (text: string) => string> = {
+  completed: style.green,
+  received: style.green,
+  fired: style.green,
+  recorded: style.dim,
+  started: style.blue,
+  failed: style.red,
+  "timed out": style.red,
+  cancelled: style.yellow,
+  "dead-lettered": style.yellow,
+  retrying: style.yellow,
+};
+
+/** Renders rows as an aligned table with error lines under their row. */
+export function renderTimeline(rows: readonly TimelineRow[]): string {
+  const start = rows[0]?.at.getTime() ?? 0;
+  const cells = rows.map((r) => [
+    r.position === null ? "" : String(r.position),
+    r.call,
+    r.name,
+    (STATUS_STYLE[r.status] ?? ((t: string) => t))(r.status),
+    r.attempts === null ? "" : String(r.attempts),
+    r.durationMs === null ? "" : formatMillis(r.durationMs),
+    `+${formatMillis(r.at.getTime() - start)}`,
+    r.status === "failed" ? style.red(r.detail) : r.detail,
+  ]);
+  const lines = table(cells, { header: ["#", "call", "name", "status", "att", "took", "at", "detail"] }).split("\n");
+  const out: string[] = [lines[0]!];
+  rows.forEach((r, i) => {
+    out.push(lines[i + 1]!);
+    for (const note of r.notes) out.push(style.dim(`     ↳ ${note}`));
+  });
+  return out.join("\n");
+}
