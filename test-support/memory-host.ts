@@ -1,0 +1,80 @@
+import {
+  Execution,
+  type ChildOutcome,
+  type ExecutionHost,
+  type HistoryEvent,
+  type InboxSignal,
+  type NewEvent,
+  type Outcome,
+  type Workflow,
+} from "@reprise/sdk";
+
+/**
+ * An in-memory ExecutionHost for engine tests: appends go to an array, signals to a list.
+ * No database, no worker.
+ */
+export class MemoryHost implements ExecutionHost {
+  readonly live = true;
+  readonly appended: NewEvent[] = [];
+  readonly signals: { name: string; id: string; payload: unknown }[] = [];
+  readonly children = new Map<string, ChildOutcome | null>();
+  persists = 0;
+  clock = Date.now();
+
+  now(): number {
+    return Date.now();
+  }
+  async persist(events: NewEvent[]): Promise<void> {
+    this.persists++;
+    this.appended.push(...events);
+  }
+  async readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {
+    const found = this.signals.find((s) => s.name === name && (after === undefined || BigInt(s.id) > BigInt(after)));
+    return found ? { id: found.id, payload: found.payload, sentAt: new Date().toISOString() } : null;
+  }
+  async startChild(child: { id: string; parentId: string; workflow: string }) {
+    if (!this.children.has(child.id)) this.children.set(child.id, null);
+    return { parentId: child.parentId, workflow: child.workflow };
+  }
+  async childOutcome(childId: string) {
+    return this.children.get(childId) ?? null;
+  }
+  async saveHeartbeat(): Promise<void> {}
+  async breakerPermit() {
+    return { allowed: true as const };
+  }
+  async breakerReport(): Promise<void> {}
+  print(): void {}
+}
+
+/** Turns appended events into history events, as the store would return them. */
+export function asHistory(runId: string, events: readonly NewEvent[]): HistoryEvent[] {
+  return events.map((e) => ({
+    runId,
+    seq: e.seq,
+    kind: e.kind,
+    position: e.position,
+    name: e.name,
+    payload: JSON.parse(e.payload) as unknown,
+    createdAt: new Date(),
+  }));
+}
+
+/** A RunStarted event for a run of `wf`. */
+export function started(runId: string, wf: Workflow<any, any>, input?: unknown): HistoryEvent {
+  return { runId, seq: 0, kind: "RunStarted", position: null, name: null, payload: { workflow: wf.name, queue: wf.queue, input }, createdAt: new Date() };
+}
+
+/** Executes a run against a MemoryHost from its start (or from `history`). */
+export async function execute(
+  wf: Workflow<any, any>,
+  options: { input?: unknown; history?: HistoryEvent[]; host?: MemoryHost; runId?: string; suspendAfterMs?: number } = {},
+): Promise<{ outcome: Outcome; host: MemoryHost; history: HistoryEvent[] }> {
+  const runId = options.runId ?? "run-1";
+  const host = options.host ?? new MemoryHost();
+  const history = options.history ?? [started(runId, wf, options.input)];
+  const execution = new Execution({ runId, workflow: wf, input: options.input, history, host, suspendAfterMs: options.suspendAfterMs ?? 50 });
+  const outcome = await execution.run();
+  host.appended.push(...execution.takePending().events);
+  return { outcome, host, history: [...history, ...asHistory(runId, host.appended)] };
+}
