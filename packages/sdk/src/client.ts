@@ -1,4 +1,3 @@
-import { ulid } from "ulid";
 import type { ClientStore, StoredRun } from "./client-store.js";
 import { toMillis, type Duration } from "./duration.js";
 import {
@@ -12,6 +11,7 @@ import {
   type SerializedError,
 } from "./errors.js";
 import type { EventKind, HistoryEvent } from "./events.js";
+import { newId } from "./ids.js";
 import { toJsonText } from "./json.js";
 import { RunHandle } from "./run-handle.js";
 import { findWorkflow, parseWith, type DeadLetter, type Workflow } from "./workflow.js";
@@ -141,7 +141,7 @@ export class Client {
   async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
     const parsed = wf.parseInput(input);
     const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
-    const id = options.id ?? ulid();
+    const id = options.id ?? newId();
     checkId(id);
     const priority = options.priority ?? wf.options.priority ?? 0;
     if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
@@ -264,9 +264,9 @@ export class Client {
    * @throws RunNotFoundError; ValidationError when there is no such step
    */
   async fork<O = unknown>(runId: string, options: { fromStep: number | string; id?: string }): Promise<RunHandle<O>> {
-    const newId = options.id ?? ulid();
-    checkId(newId);
-    const result = await this.call((s) => s.forkRun({ sourceId: runId, fromStep: options.fromStep, newId }));
+    const forkId = options.id ?? newId();
+    checkId(forkId);
+    const result = await this.call((s) => s.forkRun({ sourceId: runId, fromStep: options.fromStep, newId: forkId }));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
     if (result.outcome === "no-such-step") {
       throw new ValidationError(`run ${runId} has no step ${JSON.stringify(options.fromStep)} to fork from`);

@@ -51,6 +51,7 @@ export type {
   HookCompletedPayload,
 } from "./events.js";
 export { toJsonText } from "./json.js";
+export { newId } from "./ids.js";
 export {
   RepriseError,
   ErrorCode,

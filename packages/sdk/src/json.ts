@@ -27,6 +27,10 @@ function isPlain(value: object): boolean {
  */
 export function toJsonText(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
+  // Primitives need no walk (most step results are small and flat).
+  if (value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
+    return JSON.stringify(value);
+  }
   // The replacer sees one key at a time; remember each container's path to name the culprit.
   const paths = new WeakMap<object, string>();
   const replacer = function (this: unknown, key: string, converted: unknown): unknown {

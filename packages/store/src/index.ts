@@ -17,3 +17,4 @@ export type { SignalResult } from "./operations/signal-run.js";
 export type { CancelResult } from "./operations/cancel-run.js";
 export type { RetryResult } from "./operations/retry-run.js";
 export type { ForkResult } from "./operations/fork-run.js";
+export type { Queryable } from "./queryable.js";

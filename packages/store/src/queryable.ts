@@ -16,7 +16,19 @@ export interface Statement {
   text: string;
 }
 
-/** Builds a prepared statement for a quoted schema from a template using `:schema`. */
-export function statement(id: string, schema: string, template: string): Statement {
-  return { name: `reprise_${id}_${schema.replace(/"/g, "")}`, text: template.replaceAll(":schema", schema) };
+const built = new Map<string, Statement>();
+
+/**
+ * A prepared statement for a quoted schema from a template using `:schema`, built once per
+ * (id, schema): the hot path does not redo string work per call.
+ */
+export function statement(id: string, schema: string, template: string | (() => string)): Statement {
+  const key = `${id}\u0000${schema}`;
+  let found = built.get(key);
+  if (!found) {
+    const text = typeof template === "string" ? template : template();
+    found = { name: `reprise_${id}_${schema.replace(/"/g, "")}`, text: text.replaceAll(":schema", schema) };
+    built.set(key, found);
+  }
+  return found;
 }

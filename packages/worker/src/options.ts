@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
-import { toMillis, type Duration, type Workflow } from "@reprise/sdk";
+import { newId, toMillis, type Duration, type Workflow } from "@reprise/sdk";
 import type { Store } from "@reprise/store";
-import { ulid } from "ulid";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";
 
@@ -130,7 +129,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     migrate: options.migrate ?? true,
     handleSignals: options.handleSignals ?? false,
     logger: options.logger ?? consoleLogger(),
-    workerId: options.workerId ?? `${hostname()}:${process.pid}:${ulid()}`,
+    workerId: options.workerId ?? `${hostname()}:${process.pid}:${newId()}`,
     maxInflightCommits,
   });
 }

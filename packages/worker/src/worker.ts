@@ -2,6 +2,7 @@ import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type S
 import { ClaimLoop } from "./claim-loop.js";
 import { DatabaseClock } from "./clock.js";
 import { Committer } from "./committer.js";
+import { LeaseLostError } from "./errors.js";
 import { Heartbeat } from "./heartbeat.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
 import { RunTask } from "./run-task.js";
@@ -128,6 +129,7 @@ export class Worker {
       await this.idle();
     }
     await this.runtime.committer.idle();
+    this.runtime.committer.close();
     this.heartbeat.stop();
     await this.listener?.close();
     this.removeSignalHandlers?.();
@@ -181,11 +183,16 @@ export class Worker {
 
   private launch(claimed: ClaimedRun, loaded: LoadedHistory | undefined): void {
     const workflow = this.options.workflows.get(claimed.workflow)!;
+    // This worker may claim a run it is still executing: its own lease lapsed (a long GC
+    // pause, the database out of reach) and it won the run back. The older execution holds
+    // a stale epoch and must stop before the new one replays.
+    const stale = this.tasks.get(claimed.id);
+    if (stale) stale.leaseLost(new LeaseLostError(claimed.id, "this worker claimed it again with a newer lease"));
     const task = new RunTask(this.runtime, claimed, workflow, loaded);
     this.tasks.set(claimed.id, task);
     if (this.state !== "running") task.handBack();
     void task.run().finally(() => {
-      this.tasks.delete(claimed.id);
+      if (this.tasks.get(claimed.id) === task) this.tasks.delete(claimed.id);
       if (this.tasks.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       this.claimLoop.slotFreed();
     });

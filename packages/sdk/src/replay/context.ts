@@ -1,4 +1,3 @@
-import { monotonicFactory } from "ulid";
 import { toMillis, type Duration } from "../duration.js";
 import {
   EventKind,
@@ -10,6 +9,7 @@ import {
   type TimerStartedPayload,
 } from "../events.js";
 import { ChildFailedError, NonRetryableError, SignalTimeoutError, deserializeError } from "../errors.js";
+import { monotonicIds } from "../ids.js";
 import { toJsonText } from "../json.js";
 import type { ChildOptions, Logger, Schema, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow.js";
 import { parseWith } from "../workflow.js";
@@ -27,7 +27,7 @@ const SLEEP = "sleep";
 
 /** Builds the `ctx` object a workflow function receives. */
 export function createWorkflowContext(ex: Execution): WorkflowContext {
-  const newUlid = monotonicFactory();
+  const newUlid = monotonicIds();
   const log = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
     ex.log({ level, message, ...(fields ? { fields } : {}) });
   const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };

@@ -57,7 +57,6 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
   }
   if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
 
-  const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
   const timeoutMs = toMillisOrUndefined(options.timeout);
   if (retryAt !== undefined) await ex.waitUntil(position, retryAt);
 
@@ -86,6 +85,8 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     }
 
     const error = serializeError(result.error);
+    // Resolved only on failure: the success path stays as short as it can be.
+    const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
     const decision = decideRetry(policy, result.error, attempt, options.retryIf);
     if (decision.retry) {
       const retryAtMs = ex.host.now() + decision.delayMs;
@@ -127,14 +128,10 @@ async function attemptOnce<T>(
     const permit = await ex.host.breakerPermit(breaker);
     if (!permit.allowed) return { ok: false, error: new CircuitOpenError(breaker.name, permit.retryAfterMs) };
   }
-  const controller = new AbortController();
-  const runSignal = ex.abortController.signal;
-  const forward = () => controller.abort(runSignal.reason);
-  if (runSignal.aborted) forward();
-  else runSignal.addEventListener("abort", forward, { once: true });
+  const abort = new StepAbort(ex.abortController.signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, controller.signal)));
+    const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, abort)));
     let value: T;
     if (timeoutMs === undefined) {
       value = await work;
@@ -145,7 +142,7 @@ async function attemptOnce<T>(
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             const error = new StepTimeoutError(name, timeoutMs);
-            controller.abort(error);
+            abort.abort(error);
             reject(error);
           }, timeoutMs);
         }),
@@ -162,16 +159,50 @@ async function attemptOnce<T>(
     return { ok: false, error };
   } finally {
     clearTimeout(timer);
-    runSignal.removeEventListener("abort", forward);
+    abort.dispose();
   }
 }
 
-function stepContext(ex: Execution, position: number, name: string, attempt: number, signal: AbortSignal): StepContext {
+/**
+ * A step attempt's abort signal, made only if the step asks for it (most never do, and an
+ * AbortController per step is measurable on the hot path). It follows the run's signal and
+ * can be aborted on its own by the step's timeout.
+ */
+class StepAbort {
+  private controller: AbortController | undefined;
+  private ownReason: unknown;
+  private readonly forward = () => this.controller?.abort(this.run.reason);
+
+  constructor(private readonly run: AbortSignal) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.ownReason !== undefined) this.controller.abort(this.ownReason);
+      else if (this.run.aborted) this.controller.abort(this.run.reason);
+      else this.run.addEventListener("abort", this.forward, { once: true });
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.ownReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  dispose(): void {
+    if (this.controller) this.run.removeEventListener("abort", this.forward);
+  }
+}
+
+function stepContext(ex: Execution, position: number, name: string, attempt: number, abort: StepAbort): StepContext {
   const log = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
     ex.log({ level, message, ...(fields ? { fields } : {}), position, step: name, attempt }, { live: true });
   const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
   return {
-    signal,
+    get signal() {
+      return abort.signal;
+    },
     attempt,
     idempotencyKey: `${ex.runId}:${position}`,
     runId: ex.runId,

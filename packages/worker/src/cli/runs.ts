@@ -1,4 +1,4 @@
-import { Client, toMillis, type RunInfo } from "@reprise/sdk";
+import { Client, newId, toMillis, type RunInfo } from "@reprise/sdk";
 import type { Store } from "@reprise/store";
 import { UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
@@ -117,8 +117,7 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
         id = handle.id;
       } else {
         // Without the code the input cannot be validated; the worker's replay will.
-        const { ulid } = await import("ulid");
-        id = values.id ?? ulid();
+        id = values.id ?? newId();
         await store.startRuns([
           {
             id,
