@@ -72,6 +72,11 @@ export interface WorkerOptions {
    * @default 4
    */
   maxInflightCommits?: number;
+  /**
+   * How long a workflow's onFailure hook may run before it is given up (and logged).
+   * @default "1m"
+   */
+  hookTimeout?: Duration;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -89,6 +94,7 @@ export interface ResolvedWorkerOptions {
   readonly logger: WorkerLogger;
   readonly workerId: string;
   readonly maxInflightCommits: number;
+  readonly hookTimeoutMs: number;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -131,5 +137,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     logger: options.logger ?? consoleLogger(),
     workerId: options.workerId ?? `${hostname()}:${process.pid}:${newId()}`,
     maxInflightCommits,
+    hookTimeoutMs: toMillis(options.hookTimeout ?? "1m"),
   });
 }

@@ -51,7 +51,9 @@ export class RunTask {
   async run(): Promise<void> {
     try {
       const history = this.history();
-      if (TERMINAL.has(this.claimed.status)) return await this.finishEndedRun(history);
+      const index = new HistoryIndex(history);
+      // The log says the run ended, but its worker died before the hook was recorded.
+      if (index.terminal) return await this.finishEndedRun(index);
       const execution = new Execution({
         runId: this.id,
         workflow: this.workflow,
@@ -143,9 +145,14 @@ export class RunTask {
       case "failed":
       case "diverged": {
         const error = outcome.status === "failed" ? outcome.error : serializeError(outcome.error);
-        const hook = this.workflow.options.onFailure && !execution.history.hooksDone.has("run");
-        await commit({ id: this.id, status: "failed", error: JSON.stringify(error), release: !hook });
-        if (hook) await this.runFailureHook(error, execution.history.nextSeq + events.length);
+        if (!this.workflow.options.onFailure || execution.history.hooksDone.has("run")) {
+          return commit({ id: this.id, status: "failed", error: JSON.stringify(error), release: true });
+        }
+        // RunFailed is recorded first, but the run only shows "failed" once its hook ran and
+        // that is recorded too: whoever sees the failure knows the alert went out, and a
+        // worker that dies in between leaves the hook to the next (the run stays leased).
+        await this.runtime.committer.commit(this.commitRequest(events, logs));
+        await this.runFailureHook(error, execution.history.nextSeq + events.length);
         return;
       }
       case "cancelled": {
@@ -172,19 +179,21 @@ export class RunTask {
     }
   }
 
-  /** A failed run claimed again because its failure hook has not run (its worker died). */
-  private async finishEndedRun(history: HistoryEvent[]): Promise<void> {
-    const ended = new HistoryIndex(history);
-    const terminal = ended.terminal;
-    if (terminal?.kind === EventKind.RunFailed && this.workflow.options.onFailure && !ended.hooksDone.has("run")) {
-      await this.runFailureHook((terminal.payload as RunFailedPayload).error, ended.nextSeq);
+  /** A run claimed again after it ended but before its failure hook was recorded (its worker died). */
+  private async finishEndedRun(ended: HistoryIndex): Promise<void> {
+    const terminal = ended.terminal!;
+    const failure = terminal.kind === EventKind.RunFailed ? (terminal.payload as RunFailedPayload).error : undefined;
+    if (failure && this.workflow.options.onFailure && !ended.hooksDone.has("run")) {
+      await this.runFailureHook(failure, ended.nextSeq);
       return;
     }
+    const status = terminal.kind === EventKind.RunCompleted ? "completed" : terminal.kind === EventKind.RunCancelled ? "cancelled" : "failed";
     await this.runtime.committer.commit(
       this.commitRequest([], [], {
         id: this.id,
-        status: this.claimed.status,
-        ...(terminal?.kind === EventKind.RunFailed ? { error: JSON.stringify((terminal.payload as RunFailedPayload).error) } : {}),
+        status,
+        ...(failure ? { error: JSON.stringify(failure) } : {}),
+        ...(terminal.kind === EventKind.RunCompleted ? { output: json((terminal.payload as { output?: unknown }).output) } : {}),
         release: true,
       }),
     );
@@ -195,11 +204,20 @@ export class RunTask {
     const hook = this.workflow.options.onFailure!;
     const info: FailureInfo = { runId: this.id, workflowName: this.workflow.name, attempt: this.claimed.attempt, error, input: this.claimed.input ?? undefined };
     let failed: ReturnType<typeof serializeError> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await hook(info);
+      const limit = this.runtime.options.hookTimeoutMs;
+      await Promise.race([
+        Promise.resolve().then(() => hook(info)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the onFailure hook did not finish within ${limit}ms`)), limit);
+        }),
+      ]);
     } catch (thrown) {
       failed = serializeError(thrown);
       this.runtime.logger.error(`onFailure hook of run ${this.id} threw: ${failed.message}`, { runId: this.id });
+    } finally {
+      clearTimeout(timer);
     }
     const event: NewEvent = {
       seq,

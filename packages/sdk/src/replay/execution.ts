@@ -53,6 +53,8 @@ export interface ExecutionOptions {
 }
 
 const failurePosition = Symbol("reprise.failurePosition");
+/** A step's failure hook is given up (and logged) after this long. */
+const HOOK_TIMEOUT_MS = 60_000;
 const NEVER: Promise<never> = new Promise<never>(() => {});
 
 /**
@@ -406,8 +408,14 @@ export class Execution {
     if (!this.host.live || this.history.hooksDone.has(key)) return;
     await this.flush();
     let error: SerializedError | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await hook(info);
+      await Promise.race([
+        Promise.resolve().then(() => hook(info)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the onFailure hook did not finish within ${HOOK_TIMEOUT_MS}ms`)), HOOK_TIMEOUT_MS);
+        }),
+      ]);
     } catch (thrown) {
       error = serializeError(thrown);
       this.host.print(
@@ -415,6 +423,8 @@ export class Execution {
         this.runId,
         this.workflow.name,
       );
+    } finally {
+      clearTimeout(timer);
     }
     this.record(EventKind.HookCompleted, null, null, error ? { hook: key, ok: false, error } : { hook: key, ok: true });
     await this.flush();
