@@ -24,6 +24,8 @@ export { toMillis, formatMillis } from "./duration.js";
 export type { Duration } from "./duration.js";
 export { resolveRetryPolicy, retryDelayMs, decideRetry } from "./retry.js";
 export type { RetryPolicy, ResolvedRetryPolicy, RetryDecision } from "./retry.js";
+export { queue, hasSharedLimit } from "./queue.js";
+export type { QueueDefinition, QueueOptions } from "./queue.js";
 export { circuitBreaker } from "./breaker.js";
 export type { CircuitBreaker, CircuitBreakerOptions } from "./breaker.js";
 export type { ScheduleSpec } from "./schedule-spec.js";

@@ -4,6 +4,7 @@ import { ValidationError, type SerializedError } from "./errors.js";
 import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { CircuitBreaker } from "./breaker.js";
 import type { ScheduleSpec } from "./schedule-spec.js";
+import { queue as defineQueue, type QueueDefinition } from "./queue.js";
 
 /**
  * Anything with a `parse` method: a zod schema, or your own. When it also carries Standard
@@ -163,8 +164,8 @@ export interface WorkflowOptions<I, O, In = I> {
   input?: Schema<I, In>;
   /** Validates the result before it is stored. */
   output?: Schema<O>;
-  /** @default "default" */
-  queue?: string;
+  /** The queue its runs go to: a name, or a `queue()` definition with limits. @default "default" */
+  queue?: string | QueueDefinition;
   /** Default retry policy of its steps. */
   retry?: RetryPolicy;
   /** Whole-run deadline, counted from the start. */
@@ -185,7 +186,10 @@ export interface WorkflowOptions<I, O, In = I> {
  */
 export interface Workflow<I = unknown, O = unknown, In = I> {
   readonly name: string;
+  /** The name of its queue. */
   readonly queue: string;
+  /** The queue's limits when it was given as a `queue()` definition. */
+  readonly queueDefinition: QueueDefinition | undefined;
   readonly options: WorkflowOptions<I, O, In>;
   readonly fn: WorkflowFunction<I, O>;
   /** A hash of the workflow function's source, recorded with each run it starts. */
@@ -218,14 +222,19 @@ export function workflow<I = unknown, O = unknown, In = I>(options: WorkflowOpti
     );
   }
   if (typeof fn !== "function") throw new ValidationError(`workflow "${options.name}" needs a function`);
-  const queue = options.queue ?? "default";
-  if (!NAME.test(queue)) throw new ValidationError(`workflow "${options.name}": queue name ${JSON.stringify(queue)} is invalid`);
+  const queueDefinition = typeof options.queue === "object" && options.queue !== null ? options.queue : undefined;
+  const queue = queueDefinition ? queueDefinition.name : (options.queue ?? "default");
+  if (typeof queue !== "string" || !NAME.test(queue)) {
+    throw new ValidationError(`workflow "${options.name}": queue name ${JSON.stringify(queue)} is invalid`);
+  }
+  if (queueDefinition) defineQueue(queueDefinition.name); // a hand-made object must still be a valid queue
   // Resolve once so a bad policy or duration fails at definition time, not mid-run.
   resolveRetryPolicy(options.retry);
   const timeoutMs = toMillisOrUndefined(options.timeout);
   const def: Workflow<I, O, In> = Object.freeze({
     name: options.name,
     queue,
+    queueDefinition,
     options,
     fn,
     fingerprint: createHash("sha256").update(fn.toString()).digest("hex").slice(0, 16),

@@ -8,7 +8,7 @@ export { StoreError, StoreErrorCode, isConnectionError, isUniqueViolation } from
 export { withTransaction } from "./transaction.js";
 export type { Database } from "./schema.js";
 export type { NewRun } from "./queries/start-runs.js";
-export type { ClaimedRun } from "./queries/claim-runs.js";
+export type { ClaimedRun, ClaimArgs, SharedLimits } from "./queries/claim-runs.js";
 export type { CommitBatch, AppendEvent, RunMove, LogLine } from "./queries/commit-runs.js";
 export type { RenewedLease } from "./queries/renew-leases.js";
 export type { EventRow, LoadedHistory } from "./queries/load-histories.js";

@@ -9,7 +9,7 @@ import { forkRun, type ForkResult } from "./operations/fork-run.js";
 import { retryRun, type RetryResult } from "./operations/retry-run.js";
 import { signalRun, type SignalResult } from "./operations/signal-run.js";
 import { appendEvent } from "./queries/append-event.js";
-import { claimRuns, type ClaimedRun } from "./queries/claim-runs.js";
+import { claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
 import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
@@ -142,8 +142,9 @@ export class Store {
     return startRuns(this.pool, this.s, this.channel, runs);
   }
 
-  claimRuns(args: { queues: readonly string[]; workflows: readonly string[]; limit: number; owner: string; leaseMs: number }): Promise<ClaimedRun[]> {
-    return claimRuns(this.leases(), this.s, args);
+  /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
+  claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]> {
+    return claimRuns(this.leases(), this.s, args, limits);
   }
 
   /**

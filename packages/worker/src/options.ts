@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { newId, toMillis, type Duration, type Workflow } from "@reprise/sdk";
+import { newId, queue as defineQueue, toMillis, type Duration, type QueueDefinition, type Workflow } from "@reprise/sdk";
 import type { Store } from "@reprise/store";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";
@@ -18,10 +18,11 @@ export interface WorkerOptions {
   /** The workflows this worker runs. */
   workflows: readonly Workflow<any, any>[];
   /**
-   * Queues to take runs from.
+   * Queues to take runs from: names, or `queue()` definitions with limits (global
+   * concurrency, per-worker concurrency, rate limit).
    * @default every queue of the given workflows
    */
-  queues?: readonly string[];
+  queues?: readonly (string | QueueDefinition)[];
   /**
    * Runs in flight in this process.
    * @default 10
@@ -83,6 +84,8 @@ export interface WorkerOptions {
 export interface ResolvedWorkerOptions {
   readonly workflows: ReadonlyMap<string, Workflow<any, any>>;
   readonly queues: readonly string[];
+  /** Limits of the queues that have them. */
+  readonly queueLimits: ReadonlyMap<string, QueueDefinition>;
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly heartbeatMs: number;
@@ -114,7 +117,21 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     }
     workflows.set(wf.name, wf);
   }
-  const queues = options.queues ?? [...new Set([...workflows.values()].map((wf) => wf.queue))];
+  const queueLimits = new Map<string, QueueDefinition>();
+  const addLimits = (definition: QueueDefinition) => {
+    const known = queueLimits.get(definition.name);
+    if (known && JSON.stringify(known) !== JSON.stringify(definition)) {
+      throw new WorkerConfigError(`queue "${definition.name}" is defined twice with different limits`);
+    }
+    queueLimits.set(definition.name, definition);
+  };
+  for (const wf of workflows.values()) if (wf.queueDefinition) addLimits(wf.queueDefinition);
+  const given = options.queues?.map((q) => {
+    if (typeof q === "string") return q;
+    addLimits(defineQueue(q.name, { concurrency: q.concurrency, workerConcurrency: q.workerConcurrency, ...(q.rateLimit ? { rateLimit: { limit: q.rateLimit.limit, period: q.rateLimit.periodMs } } : {}) }));
+    return q.name;
+  });
+  const queues = [...new Set(given ?? [...workflows.values()].map((wf) => wf.queue))];
   if (queues.length === 0) throw new WorkerConfigError("the worker has no queue to take runs from");
   const concurrency = options.concurrency ?? 10;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new WorkerConfigError(`concurrency must be an integer >= 1, got ${String(concurrency)}`);
@@ -126,6 +143,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   return Object.freeze({
     workflows,
     queues,
+    queueLimits,
     concurrency,
     leaseMs,
     heartbeatMs,

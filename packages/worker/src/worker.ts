@@ -1,4 +1,5 @@
-import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type Store } from "@reprise/store";
+import { hasSharedLimit } from "@reprise/sdk";
+import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
 import { ClaimLoop } from "./claim-loop.js";
 import { DatabaseClock } from "./clock.js";
 import { Committer } from "./committer.js";
@@ -35,6 +36,9 @@ export class Worker {
   private stopped: Promise<void> | undefined;
   private removeSignalHandlers: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private readonly perQueue = new Map<string, number>();
+  private readonly workflowNames: string[];
+  private queueCursor = 0;
   private markClosed!: () => void;
   /** Resolves once the worker has stopped (by `stop()` or a shutdown signal). */
   readonly closed: Promise<void> = new Promise((resolve) => (this.markClosed = resolve));
@@ -42,6 +46,7 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.options = resolveWorkerOptions(options);
     this.id = this.options.workerId;
+    this.workflowNames = [...this.options.workflows.keys()];
     this.ownsStore = !options.store;
     this.store =
       options.store ??
@@ -154,15 +159,31 @@ export class Worker {
     }
   }
 
+  /**
+   * Claims up to `limit` runs, queue by queue (starting from a different queue each time so
+   * that none starves), within each queue's per-worker and shared limits.
+   */
   private async claim(limit: number): Promise<number> {
+    const queues = this.options.queues;
+    const start = this.queueCursor++ % queues.length;
+    let total = 0;
+    for (let i = 0; i < queues.length && total < limit; i++) {
+      const queue = queues[(start + i) % queues.length]!;
+      const limits = this.options.queueLimits.get(queue);
+      const local = limits?.workerConcurrency === undefined ? Infinity : limits.workerConcurrency - (this.perQueue.get(queue) ?? 0);
+      const want = Math.min(limit - total, local);
+      if (want <= 0) continue;
+      total += await this.claimFrom(queue, want, limits && hasSharedLimit(limits) ? limits : undefined);
+    }
+    return total;
+  }
+
+  private async claimFrom(queue: string, limit: number, limits: SharedLimits | undefined): Promise<number> {
     const sentAt = Date.now();
-    const claimed = await this.store.claimRuns({
-      queues: this.options.queues,
-      workflows: [...this.options.workflows.keys()],
-      limit,
-      owner: this.id,
-      leaseMs: this.options.leaseMs,
-    });
+    const claimed = await this.store.claimRuns(
+      { queue, workflows: this.workflowNames, limit, owner: this.id, leaseMs: this.options.leaseMs },
+      limits,
+    );
     if (claimed.length === 0) return 0;
     this.runtime.clock.observe(claimed[0]!.dbNow, sentAt, Date.now());
     const resumed = claimed.filter((c) => c.resumed).map((c) => c.id);
@@ -190,8 +211,10 @@ export class Worker {
     if (stale) stale.leaseLost(new LeaseLostError(claimed.id, "this worker claimed it again with a newer lease"));
     const task = new RunTask(this.runtime, claimed, workflow, loaded);
     this.tasks.set(claimed.id, task);
+    this.perQueue.set(claimed.queue, (this.perQueue.get(claimed.queue) ?? 0) + 1);
     if (this.state !== "running") task.handBack();
     void task.run().finally(() => {
+      this.perQueue.set(claimed.queue, (this.perQueue.get(claimed.queue) ?? 1) - 1);
       if (this.tasks.get(claimed.id) === task) this.tasks.delete(claimed.id);
       if (this.tasks.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       this.claimLoop.slotFreed();

@@ -14,11 +14,11 @@ test("an append with a stale lease epoch is refused and writes nothing", async (
   const wf = workflow({ name: "fence-sql" }, async (ctx) => ctx.step("a", () => 1));
   const client = new Client({ store, migrate: false });
   await client.start(wf, undefined, { id: "fence-sql-1" });
-  const [claimed] = await store.claimRuns({ queues: ["default"], workflows: ["fence-sql"], limit: 1, owner: "w1", leaseMs: 60_000 });
+  const [claimed] = await store.claimRuns({ queue: "default", workflows: ["fence-sql"], limit: 1, owner: "w1", leaseMs: 60_000 });
   expect(claimed!.id).toBe("fence-sql-1");
   // Another worker takes the run over (as after the lease expired): the epoch moves on.
   await db.sql(`UPDATE "${db.schema}".runs SET available_at = now() - interval '1 second' WHERE id = 'fence-sql-1'`);
-  const [taken] = await store.claimRuns({ queues: ["default"], workflows: ["fence-sql"], limit: 1, owner: "w2", leaseMs: 60_000 });
+  const [taken] = await store.claimRuns({ queue: "default", workflows: ["fence-sql"], limit: 1, owner: "w2", leaseMs: 60_000 });
   expect(taken!.epoch).toBe(claimed!.epoch + 1);
 
   const stale = await store.commitRuns({
