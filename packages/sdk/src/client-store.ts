@@ -33,7 +33,7 @@ export interface ClientStore {
     { outcome: "not-found" } | { outcome: "finished"; status: string } | { outcome: "requested" } | { outcome: "cancelled" }
   >;
   retryRun(runId: string): Promise<{ outcome: "not-found" } | { outcome: "invalid"; status: string } | { outcome: "retried" }>;
-  forkRun(args: { sourceId: string; fromStep: number | string; newId: string }): Promise<
+  forkRun(args: { sourceId: string; fromStep: number | string; newId: string; reopen?: readonly number[] }): Promise<
     | { outcome: "not-found" }
     | { outcome: "no-such-step"; fromStep: number | string }
     | { outcome: "forked"; id: string; fromPosition: number; created: boolean }
@@ -41,6 +41,7 @@ export interface ClientStore {
   deadLetters(filter: { runId?: string | undefined; workflow?: string | undefined; id?: string | undefined; limit?: number | undefined }): Promise<
     StoredDeadLetter[]
   >;
+  markDeadLetterRetried(id: string, runId: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { toMillis, type Duration } from "./duration.js";
 import {
   CancelledError,
   DatabaseError,
+  DeadLetterNotFoundError,
   InvalidRunStateError,
   RepriseError,
   RunNotFoundError,
@@ -286,7 +287,33 @@ export class Client {
       item: r.item,
       error: r.error as SerializedError,
       createdAt: r.createdAt,
+      ...(r.retriedBy ? { retriedBy: r.retriedBy } : {}),
     }));
+  }
+
+  /**
+   * Redrives a dead letter: a new run of the same workflow whose history is the original's
+   * up to the end of its `ctx.map`, without the dead-lettered item. Replay answers every
+   * other item from the log; that item runs again with today's code, and so does everything
+   * after the map (it sees the new result). Redriving the same dead letter twice returns
+   * the same run.
+   *
+   * @throws DeadLetterNotFoundError
+   */
+  async retryDeadLetter<O = unknown>(id: string): Promise<RunHandle<O>> {
+    const [letter] = await this.call((s) => s.deadLetters({ id: String(id) }));
+    if (!letter) throw new DeadLetterNotFoundError(String(id));
+    if (letter.retriedBy) return new RunHandle<O>(this, letter.retriedBy);
+    const history = await this.call((s) => s.history(letter.runId));
+    let end = letter.position;
+    for (const e of history) {
+      if (e.position !== null && e.name?.startsWith(`${letter.map}[`) && e.position > end) end = e.position;
+    }
+    const forkId = `${letter.runId}-redrive-${letter.id}`;
+    const result = await this.call((s) => s.forkRun({ sourceId: letter.runId, fromStep: end + 1, newId: forkId, reopen: [letter.position] }));
+    if (result.outcome !== "forked") throw new RunNotFoundError(letter.runId);
+    await this.call((s) => s.markDeadLetterRetried(letter.id, forkId));
+    return new RunHandle<O>(this, forkId);
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,7 @@ export const ErrorCode = {
   NonDeterminism: "NON_DETERMINISM",
   CircuitOpen: "CIRCUIT_OPEN",
   RunNotFound: "RUN_NOT_FOUND",
+  DeadLetterNotFound: "DEAD_LETTER_NOT_FOUND",
   InvalidRunState: "INVALID_RUN_STATE",
   UnknownWorkflow: "UNKNOWN_WORKFLOW",
   Database: "DATABASE",
@@ -278,6 +279,14 @@ export class RunNotFoundError extends RepriseError {
   }
 }
 
+/** No dead letter has this id. */
+export class DeadLetterNotFoundError extends RepriseError {
+  override name = "DeadLetterNotFoundError";
+  constructor(id: string) {
+    super(`no dead letter with id "${id}"`, { code: ErrorCode.DeadLetterNotFound, retryable: false, data: { id } });
+  }
+}
+
 /** The operation does not apply to the run in its current status (retrying a completed run, signalling a finished one). */
 export class InvalidRunStateError extends RepriseError {
   override name = "InvalidRunStateError";
@@ -372,6 +381,7 @@ const errorClasses: Record<string, { prototype: Error }> = {
   NonDeterminismError,
   CircuitOpenError,
   RunNotFoundError,
+  DeadLetterNotFoundError,
   InvalidRunStateError,
   UnknownWorkflowError,
   DatabaseError,

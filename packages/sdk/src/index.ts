@@ -71,6 +71,7 @@ export {
   NonDeterminismError,
   CircuitOpenError,
   RunNotFoundError,
+  DeadLetterNotFoundError,
   InvalidRunStateError,
   UnknownWorkflowError,
   DatabaseError,

@@ -102,6 +102,8 @@ export interface DeadLetter<T = unknown> {
   item: T;
   error: SerializedError;
   createdAt?: Date;
+  /** The run that redrove it (`client.retryDeadLetter`), if any. */
+  retriedBy?: string;
 }
 
 /** Options of `ctx.map`. */

@@ -215,7 +215,7 @@ export class Store {
     return withTransaction(this.pool, (c) => retryRun(c, this.s, this.channel, runId));
   }
 
-  forkRun(args: { sourceId: string; fromStep: number | string; newId: string }): Promise<ForkResult> {
+  forkRun(args: { sourceId: string; fromStep: number | string; newId: string; reopen?: readonly number[] }): Promise<ForkResult> {
     return withTransaction(this.pool, (c) => forkRun(c, this.s, this.channel, args));
   }
 

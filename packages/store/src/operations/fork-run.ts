@@ -18,7 +18,9 @@ interface Row {
 /**
  * Creates a run whose history is a copy of the source's before a step (by position, or by
  * the name of the first event with that name), then RunForked. Replay of the new run
- * answers every copied call from the log, and runs the rest with today's code.
+ * answers every copied call from the log, and runs the rest with today's code. Positions
+ * in `reopen` are left out even before the cut (a dead letter's redrive: that item runs
+ * again, its siblings keep their results).
  *
  * What a manual retry reopened is not copied (a reopened position starts over), nor are
  * the source's ending, hooks, retries and cancellation.
@@ -27,7 +29,7 @@ export async function forkRun(
   client: PoolClient,
   schema: string,
   channel: string,
-  args: { sourceId: string; fromStep: number | string; newId: string },
+  args: { sourceId: string; fromStep: number | string; newId: string; reopen?: readonly number[] },
 ): Promise<ForkResult> {
   const s = schema;
   const source = await client.query<{ workflow: string; queue: string; input: unknown; priority: number; timeout_ms: number | null; fingerprint: string | null }>(
@@ -60,7 +62,8 @@ export async function forkRun(
       continue;
     }
     const patchMarker = e.kind === "MarkerRecorded" && e.position === null;
-    if ((e.position !== null && e.position < cut) || patchMarker) kept.push(e);
+    const reopened = e.position !== null && args.reopen?.includes(e.position);
+    if ((e.position !== null && e.position < cut && !reopened) || patchMarker) kept.push(e);
   }
 
   const inserted = await client.query(
@@ -76,7 +79,13 @@ export async function forkRun(
   const copy = [
     { kind: "RunStarted", position: null, name: null, payload: started?.payload ?? { workflow: run.workflow, queue: run.queue }, created_at: now },
     ...kept,
-    { kind: "RunForked", position: null, name: null, payload: { from: args.sourceId, fromPosition: cut }, created_at: now },
+    {
+      kind: "RunForked",
+      position: null,
+      name: null,
+      payload: { from: args.sourceId, fromPosition: cut, ...(args.reopen?.length ? { reopened: args.reopen } : {}) },
+      created_at: now,
+    },
   ].map((e, seq) => ({ ...e, seq }));
   await client.query(
     `INSERT INTO ${s}.events (run_id, seq, kind, position, name, payload, created_at)

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "./cli-error.js";
 import { devCommand } from "./dev.js";
+import { dlqCommand } from "./dlq.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
 import { runsCommand } from "./runs.js";
@@ -17,6 +18,8 @@ Usage:
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json]
+  reprise dlq list [--workflow W] [--run R]    items ctx.map dead-lettered
+  reprise dlq retry <id>                       redrive one: it runs again, its map's other items keep their results
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -28,6 +31,7 @@ const commands: Record<string, Command> = {
   worker: workerCommand,
   migrate: migrateCommand,
   runs: runsCommand,
+  dlq: dlqCommand,
 };
 
 /** Registers more top-level commands (replay, schedules, dlq live in their own files). */
