@@ -1,5 +1,5 @@
 import { toMillis, type Duration } from "./duration.js";
-import { RetryableError, ValidationError } from "./errors.js";
+import { ValidationError } from "./errors.js";
 
 /** How a failed step is retried. Every field is optional. */
 export interface RetryPolicy {
@@ -70,10 +70,13 @@ export function resolveRetryPolicy(base?: RetryPolicy, override?: RetryPolicy): 
 /**
  * The delay before retry `n` (1 after the first failure): explicit `delays` when given,
  * else the backoff capped by `maxDelay`; then plus `random() * jitter * delay`.
- * A `RetryableError` with `retryAfter` overrides all of it.
+ * An error carrying `retryAfterMs` (a `RetryableError` with `retryAfter`, a
+ * `CircuitOpenError`) overrides all of it.
  */
 export function retryDelayMs(policy: ResolvedRetryPolicy, n: number, error: unknown, random: () => number = Math.random): number {
-  if (error instanceof RetryableError && error.retryAfterMs !== undefined) return error.retryAfterMs;
+  // RetryableError({ retryAfter }) and CircuitOpenError (the breaker's remaining cool-down).
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  if (typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) return retryAfterMs;
   let delay: number;
   if (policy.delaysMs && policy.delaysMs.length > 0) {
     delay = policy.delaysMs[Math.min(n, policy.delaysMs.length) - 1]!;

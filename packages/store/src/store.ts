@@ -9,6 +9,8 @@ import { forkRun, type ForkResult } from "./operations/fork-run.js";
 import { retryRun, type RetryResult } from "./operations/retry-run.js";
 import { signalRun, type SignalResult } from "./operations/signal-run.js";
 import { appendEvent } from "./queries/append-event.js";
+import { breakerPermit } from "./queries/breaker-permit.js";
+import { breakerReport } from "./queries/breaker-report.js";
 import { claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
 import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
@@ -190,6 +192,24 @@ export class Store {
 
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
     return saveHeartbeat(this.pool, this.s, args);
+  }
+
+  /** Asks circuit breaker `name` whether a call may go through (see breaker-permit). */
+  breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
+    return breakerPermit(this.pool, this.s, name, resetAfterMs);
+  }
+
+  /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined> {
+    return breakerReport(this.pool, this.s, args);
+  }
+
+  /** Every breaker's state. */
+  async breakers(): Promise<{ name: string; state: string; failures: number; openedAt: Date | null; updatedAt: Date }[]> {
+    const { rows } = await this.pool.query<{ name: string; state: string; failures: number; opened_at: Date | null; updated_at: Date }>(
+      `SELECT name, state, failures, opened_at, updated_at FROM ${this.s}.breakers ORDER BY name`,
+    );
+    return rows.map((r) => ({ name: r.name, state: r.state, failures: r.failures, openedAt: r.opened_at, updatedAt: r.updated_at }));
   }
 
   // ---- operations on one run -------------------------------------------------------------

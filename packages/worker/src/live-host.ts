@@ -1,4 +1,14 @@
-import type { BreakerPermit, ChildOutcome, ChildStart, ExecutionHost, InboxSignal, LogEntry, NewEvent, SerializedError } from "@reprise/sdk";
+import type {
+  BreakerPermit,
+  ChildOutcome,
+  ChildStart,
+  CircuitBreaker,
+  ExecutionHost,
+  InboxSignal,
+  LogEntry,
+  NewEvent,
+  SerializedError,
+} from "@reprise/sdk";
 import { isConnectionError } from "@reprise/store";
 import { LeaseLostError } from "./errors.js";
 import type { RunTask } from "./run-task.js";
@@ -78,12 +88,16 @@ export class LiveHost implements ExecutionHost {
     }
   }
 
-  breakerPermit(): Promise<BreakerPermit> {
-    return Promise.resolve({ allowed: true });
+  async breakerPermit(breaker: CircuitBreaker): Promise<BreakerPermit> {
+    const permit = await this.read(() => this.runtime.store.breakerPermit(breaker.name, breaker.resetAfterMs));
+    return permit.allowed ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, permit.retryAfterMs) };
   }
 
-  breakerReport(): Promise<void> {
-    return Promise.resolve();
+  async breakerReport(breaker: CircuitBreaker, ok: boolean): Promise<void> {
+    const result = await this.read(() => this.runtime.store.breakerReport({ name: breaker.name, ok, failureThreshold: breaker.failureThreshold }));
+    if (result?.opened) {
+      this.runtime.logger.warn(`circuit breaker "${breaker.name}" opened`, { breaker: breaker.name, runId: this.task.id });
+    }
   }
 
   print(entry: LogEntry, runId: string, workflowName: string): void {
