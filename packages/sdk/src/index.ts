@@ -53,6 +53,7 @@ export type {
   HookCompletedPayload,
 } from "./events.js";
 export { toJsonText } from "./json.js";
+export { callFailureHook } from "./hooks.js";
 export { newId } from "./ids.js";
 export {
   RepriseError,

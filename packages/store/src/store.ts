@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, type Selectable } from "kysely";
 import pg from "pg";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
@@ -18,7 +18,7 @@ import { readSignal, type InboxRow } from "./queries/read-signal.js";
 import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
-import type { Database } from "./schema.js";
+import type { Database, RunsTable } from "./schema.js";
 import type { Queryable } from "./queryable.js";
 import { withTransaction } from "./transaction.js";
 
@@ -359,25 +359,7 @@ export class Store {
   }
 }
 
-function toRunRecord(row: {
-  id: string;
-  workflow: string;
-  queue: string;
-  status: string;
-  input: unknown;
-  output: unknown;
-  error: unknown;
-  priority: number;
-  attempt: number;
-  parent_id: string | null;
-  available_at: Date | null;
-  lease_owner: string | null;
-  deadline_at: Date | null;
-  fingerprint: string | null;
-  forked_from: string | null;
-  created_at: Date;
-  updated_at: Date;
-}): RunRecord {
+function toRunRecord(row: Selectable<RunsTable>): RunRecord {
   return {
     id: row.id,
     workflow: row.workflow,

@@ -1,6 +1,7 @@
 import {
   CancelledError,
   EventKind,
+  callFailureHook,
   Execution,
   HistoryIndex,
   serializeError,
@@ -203,22 +204,8 @@ export class RunTask {
   private async runFailureHook(error: FailureInfo["error"], seq: number): Promise<void> {
     const hook = this.workflow.options.onFailure!;
     const info: FailureInfo = { runId: this.id, workflowName: this.workflow.name, attempt: this.claimed.attempt, error, input: this.claimed.input ?? undefined };
-    let failed: ReturnType<typeof serializeError> | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const limit = this.runtime.options.hookTimeoutMs;
-      await Promise.race([
-        Promise.resolve().then(() => hook(info)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`the onFailure hook did not finish within ${limit}ms`)), limit);
-        }),
-      ]);
-    } catch (thrown) {
-      failed = serializeError(thrown);
-      this.runtime.logger.error(`onFailure hook of run ${this.id} threw: ${failed.message}`, { runId: this.id });
-    } finally {
-      clearTimeout(timer);
-    }
+    const failed = await callFailureHook(hook, info, this.runtime.options.hookTimeoutMs);
+    if (failed) this.runtime.logger.error(`onFailure hook of run ${this.id} threw: ${failed.message}`, { runId: this.id });
     const event: NewEvent = {
       seq,
       kind: EventKind.HookCompleted,

@@ -8,6 +8,7 @@ import {
   type CallDescription,
   type SerializedError,
 } from "../errors.js";
+import { callFailureHook } from "../hooks.js";
 import { toJsonText } from "../json.js";
 import type { FailureHook, FailureInfo, Workflow, WorkflowContext } from "../workflow.js";
 import { parseWith } from "../workflow.js";
@@ -407,24 +408,13 @@ export class Execution {
   async runHook(key: string, hook: FailureHook, info: FailureInfo): Promise<void> {
     if (!this.host.live || this.history.hooksDone.has(key)) return;
     await this.flush();
-    let error: SerializedError | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        Promise.resolve().then(() => hook(info)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`the onFailure hook did not finish within ${HOOK_TIMEOUT_MS}ms`)), HOOK_TIMEOUT_MS);
-        }),
-      ]);
-    } catch (thrown) {
-      error = serializeError(thrown);
+    const error = await callFailureHook(hook, info, HOOK_TIMEOUT_MS);
+    if (error) {
       this.host.print(
         { at: new Date(this.host.now()).toISOString(), level: "error", message: `onFailure hook (${key}) threw: ${error.message}` },
         this.runId,
         this.workflow.name,
       );
-    } finally {
-      clearTimeout(timer);
     }
     this.record(EventKind.HookCompleted, null, null, error ? { hook: key, ok: false, error } : { hook: key, ok: true });
     await this.flush();
