@@ -1,6 +1,6 @@
-export { createStore, Store } from "./store.js";
+export { createStore, migrate, Store } from "./store.js";
 export type { StoreOptions, RunRecord, RunFilter, DeadLetterRecord, LogRecord } from "./store.js";
-export { migrate, loadMigrations } from "./migrate.js";
+export { migrateSchema, loadMigrations } from "./migrate.js";
 export type { Migration } from "./migrate.js";
 export { listen } from "./listener.js";
 export type { Listener, ListenOptions } from "./listener.js";

@@ -43,7 +43,7 @@ function lockKey(schema: string): string {
  *
  * @returns the ids applied by this call.
  */
-export async function migrate(pool: Pool, schema: string): Promise<number[]> {
+export async function migrateSchema(pool: Pool, schema: string): Promise<number[]> {
   const s = quoteSchema(schema);
   const migrations = await loadMigrations();
   const client = await pool.connect();

@@ -3,7 +3,7 @@ import pg from "pg";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
 import { listen, type Listener, type ListenOptions } from "./listener.js";
-import { migrate } from "./migrate.js";
+import { migrateSchema } from "./migrate.js";
 import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
 import { forkRun, type ForkResult } from "./operations/fork-run.js";
 import { retryRun, type RetryResult } from "./operations/retry-run.js";
@@ -134,7 +134,7 @@ export class Store {
 
   /** Applies missing migrations (safe when processes race). @returns the ids applied. */
   migrate(): Promise<number[]> {
-    return migrate(this.pool, this.schema);
+    return migrateSchema(this.pool, this.schema);
   }
 
   // ---- the hot path --------------------------------------------------------------------
@@ -391,4 +391,23 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
  */
 export function createStore(options: StoreOptions): Store {
   return new Store(options);
+}
+
+/**
+ * Applies the store's migrations: to a store, or to the database and schema of the options
+ * (`schema` defaults to "reprise"). Safe when processes race (an advisory lock).
+ *
+ * ```ts
+ * await migrate({ connectionString: process.env.DATABASE_URL });
+ * ```
+ * @returns the ids of the migrations this call applied
+ */
+export async function migrate(target: Store | StoreOptions): Promise<number[]> {
+  if (target instanceof Store) return target.migrate();
+  const store = createStore({ ...target, poolSize: 1 });
+  try {
+    return await store.migrate();
+  } finally {
+    await store.close();
+  }
 }

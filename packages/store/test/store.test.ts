@@ -1,4 +1,4 @@
-import { createStore } from "@reprise/store";
+import { createStore, migrate } from "@reprise/store";
 import { afterAll, expect, test } from "vitest";
 import { useTestSchema } from "../../../test-support/db.js";
 
@@ -46,4 +46,12 @@ test("a schema migrated by a newer version is refused", async () => {
 
 test("an invalid schema name is refused before any SQL runs", () => {
   expect(() => createStore({ connectionString: db.url, schema: 'x"; DROP TABLE y; --' })).toThrow(/invalid schema name/);
+});
+
+test("migrate() applies the migrations to a database and schema given by options", async () => {
+  const schema = `${db.schema}_m`;
+  const applied = await migrate({ connectionString: db.url, schema });
+  expect(applied.length).toBeGreaterThan(0);
+  expect(await migrate({ connectionString: db.url, schema })).toEqual([]);
+  await db.sql(`DROP SCHEMA "${schema}" CASCADE`);
 });
