@@ -1,3 +1,5 @@
+import type { ScheduleStore } from "./schedule/schedule-store.js";
+
 /**
  * The slice of `@reprise/store` that `Client` uses, declared here so the sdk's types do not
  * depend on the store's classes. A `Store` from `createStore()` satisfies it.
@@ -41,6 +43,10 @@ export interface ClientStore {
   deadLetters(filter: { runId?: string | undefined; workflow?: string | undefined; id?: string | undefined; limit?: number | undefined }): Promise<
     StoredDeadLetter[]
   >;
+  /** Schedules: definitions, slots, lateness. */
+  readonly schedules: ScheduleStore;
+  /** The database's clock. */
+  now(): Promise<Date>;
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ import {
 import type { EventKind, HistoryEvent } from "./events.js";
 import { toJsonText } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { ScheduleClient } from "./schedule/schedule-client.js";
 import { findWorkflow, parseWith, type DeadLetter, type Workflow } from "./workflow.js";
 
 /** Options of {@link Client}. Give `connectionString` or `store`. */
@@ -95,6 +96,8 @@ export class Client {
   private readonly options: ClientOptions;
   private storePromise: Promise<ClientStore> | undefined;
   private readonly ownsStore: boolean;
+  /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
+  readonly schedules: ScheduleClient;
 
   constructor(options: ClientOptions) {
     if (!options?.connectionString && !options?.store) {
@@ -102,6 +105,7 @@ export class Client {
     }
     this.options = options;
     this.ownsStore = !options.store;
+    this.schedules = new ScheduleClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId) });
   }
 
   /** The store, created and migrated on first use. */

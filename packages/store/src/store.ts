@@ -16,6 +16,7 @@ import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
 import type { Database } from "./schema.js";
+import { Schedules } from "./schedules/schedules.js";
 import { withTransaction } from "./transaction.js";
 
 /** Options of {@link createStore}. */
@@ -107,6 +108,8 @@ export class Store {
   readonly pool: pg.Pool;
   readonly db: Kysely<Database>;
   readonly connectionString: string | undefined;
+  /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
+  readonly schedules: Schedules;
   private readonly s: string;
   private readonly ownsPool: boolean;
   private closed = false;
@@ -125,6 +128,7 @@ export class Store {
     // next query gets a fresh connection.
     this.pool.on("error", () => undefined);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
+    this.schedules = new Schedules(this.pool, this.db, this.s);
   }
 
   /** Applies missing migrations (safe when processes race). @returns the ids applied. */
