@@ -73,6 +73,17 @@ export interface WorkerOptions {
    * @default 4
    */
   maxInflightCommits?: number;
+  /**
+   * Run a scheduler: write the schedules the workflows declare at start, and fire the slots
+   * of the schedules of these workflows (any number of workers may; each slot is one run).
+   * @default true
+   */
+  scheduler?: boolean;
+  /**
+   * How often the scheduler looks for due slots.
+   * @default "1s"
+   */
+  schedulerInterval?: Duration;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -90,6 +101,8 @@ export interface ResolvedWorkerOptions {
   readonly logger: WorkerLogger;
   readonly workerId: string;
   readonly maxInflightCommits: number;
+  readonly scheduler: boolean;
+  readonly schedulerIntervalMs: number;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -132,5 +145,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     logger: options.logger ?? consoleLogger(),
     workerId: options.workerId ?? `${hostname()}:${process.pid}:${ulid()}`,
     maxInflightCommits,
+    scheduler: options.scheduler ?? true,
+    schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
   });
 }
