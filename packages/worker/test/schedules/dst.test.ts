@@ -1,7 +1,8 @@
 import { workflow } from "@reprise/sdk";
-// No worker runs the slots here, so each run stays queued: overlap "allow" lets the next slot start anyway.
 import { expect, test } from "vitest";
 import { at, scheduler, slotTimes, useScheduling } from "./support.js";
+
+// No worker runs the slots here, so each run stays queued: overlap "allow" lets the next slot start anyway.
 
 const { db, store, client } = useScheduling();
 const daily = workflow({ name: "dst-daily" }, async (_ctx, input: { scheduledAt: string }) => input.scheduledAt);
