@@ -71,7 +71,19 @@ export function compileCron(expression: string, timezone: string, where: string)
 }
 
 function cronTimetable(cron: Cron): Timetable {
-  const next = (t: Date) => cron.nextRun(t);
+  // A fleet of schedules tends to share expressions and cursors ("@hourly", all due at 10:00):
+  // a tick asks the same question many times, and croner takes ~0.1 ms to answer it.
+  const memo = new Map<number, Date | null>();
+  const next = (t: Date) => {
+    const key = t.getTime();
+    let found = memo.get(key);
+    if (found === undefined) {
+      if (memo.size >= 256) memo.clear();
+      found = cron.nextRun(t);
+      memo.set(key, found);
+    }
+    return found === null ? null : new Date(found);
+  };
   return {
     next,
     // croner includes a run earlier in the same second as the reference: 1 ms past `t`

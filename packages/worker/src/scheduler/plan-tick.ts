@@ -124,10 +124,14 @@ function dueSlots(s: ClaimedSchedule, table: Timetable, now: Date): { due: Date[
     const missed = cursor < windowStart ? table.between(cursor, new Date(windowStart.getTime() - 1), 1)[0] : undefined;
     return { due, next: more ? table.next(due[due.length - 1]!) : table.next(now), missed };
   }
-  const latest = table.latest(now);
+  // The cursor is a slot. Usually it is the only one due: then the slot after it is also the
+  // next one after now, and croner is asked once per schedule and tick.
+  const afterCursor = table.next(cursor);
+  const onlyCursor = afterCursor === null || afterCursor > now;
+  const latest = onlyCursor ? cursor : table.latest(now)!;
+  const next = onlyCursor ? afterCursor : table.next(now);
   const limit = s.catchup === "latest" ? windowStart : new Date(now.getTime() - Math.min(ON_TIME_MS, s.catchupWindowMs));
-  const take = latest !== null && latest >= cursor && latest >= limit;
-  const first = table.between(cursor, now, 1)[0];
-  const missed = first !== undefined && !(take && first.getTime() === latest.getTime()) ? first : undefined;
-  return { due: take ? [latest] : [], next: table.next(now), missed };
+  const take = latest >= limit;
+  const missed = take && onlyCursor ? undefined : cursor;
+  return { due: take ? [latest] : [], next, missed };
 }
