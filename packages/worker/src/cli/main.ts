@@ -4,6 +4,7 @@ import { devCommand } from "./dev.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
 import { runsCommand } from "./runs.js";
+import { schedulesCommand } from "./schedules.js";
 import { workerCommand } from "./worker-command.js";
 
 const HELP = `reprise — durable workflows on Postgres
@@ -17,6 +18,12 @@ Usage:
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json]
+  reprise schedules list [--workflow W]        next fire times (in each schedule's zone), last outcome, paused
+  reprise schedules show <id>                  the timetable and the recent slots: when each run started, how long it took
+  reprise schedules create <id> --workflow W (--cron EXPR | --every 1h) [--timezone TZ] [--catchup none|latest|all]
+                           [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
+  reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
+  reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -28,6 +35,7 @@ const commands: Record<string, Command> = {
   worker: workerCommand,
   migrate: migrateCommand,
   runs: runsCommand,
+  schedules: schedulesCommand,
 };
 
 /** Registers more top-level commands (replay, schedules, dlq live in their own files). */
