@@ -184,11 +184,10 @@ export class ScheduleClient {
 }
 
 function toRow(id: string, wf: Workflow<any, any, any> | string, queue: string | undefined, spec: ResolvedScheduleSpec): ScheduleRowInput {
-  const definition = typeof wf === "string" ? findWorkflow(wf) : wf;
   const name = typeof wf === "string" ? wf : wf?.name;
   if (typeof name !== "string" || name.length === 0) throw new ValidationError(`schedule "${id}": workflow must be a workflow() or its name`);
-  // With the definition at hand, a fixed input the workflow refuses fails now, not at 3 am.
-  if (typeof wf !== "string" && definition) scheduledInput(spec.input, new Date(), definition, `input of schedule "${id}"`);
+  // Given the definition, a fixed input the workflow refuses fails now, not at 3 am.
+  if (typeof wf !== "string") scheduledInput(spec.input, new Date(), wf, `input of schedule "${id}"`);
   return {
     id,
     workflow: name,

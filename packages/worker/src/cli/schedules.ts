@@ -1,4 +1,4 @@
-import { Client, formatInZone, timetableOf, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
+import { Client, formatInZone, formatMillis, timetableOf, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
 import { UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
 import { intFlag, parseFlags, parseJsonArg } from "./flags.js";
@@ -113,8 +113,8 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
         formatInZone(slot.slotAt, s.timezone),
         slot.outcome,
         slot.runId ? `${slot.runId} ${outcomeStyle(slot.runStatus ?? "pruned")}` : style.dim(slot.reason ?? ""),
-        slot.startDelayMs !== undefined ? `${(slot.startDelayMs / 1000).toFixed(1)}s` : "",
-        slot.endedAt && slot.startedAt ? `${((slot.endedAt.getTime() - slot.startedAt.getTime()) / 1000).toFixed(1)}s` : "",
+        slot.startDelayMs !== undefined ? formatMillis(Math.max(0, slot.startDelayMs)) : "",
+        slot.endedAt && slot.startedAt ? formatMillis(slot.endedAt.getTime() - slot.startedAt.getTime()) : "",
       ]);
       console.log(table(rows, { header: ["slot", "outcome", "run", "started after", "took"] }));
     });
