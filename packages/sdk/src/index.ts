@@ -48,10 +48,10 @@ export type {
 } from "./schedule/schedule-store.js";
 export { resolveScheduleSpec, checkScheduleId, checkTimezone, CATCHUP, OVERLAP } from "./schedule/resolve-spec.js";
 export type { ResolvedScheduleSpec, Catchup, Overlap } from "./schedule/resolve-spec.js";
-export { timetableOf, compileCron } from "./schedule/timetable.js";
+export { timetableOf } from "./schedule/timetable.js";
 export type { Timetable } from "./schedule/timetable.js";
 export { slotRunId, scheduledInput } from "./schedule/slot-run.js";
-export { parseScheduleTime, formatInZone, wallTimeToInstant } from "./schedule/zoned-time.js";
+export { parseScheduleTime, formatInZone } from "./schedule/zoned-time.js";
 export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
 export { EventKind, TERMINAL_KINDS } from "./events.js";
 export type {

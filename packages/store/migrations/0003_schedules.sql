@@ -70,6 +70,7 @@ BEGIN
   RETURN NEW;
 END;
 $$;
-CREATE OR REPLACE TRIGGER runs_set_started_at BEFORE UPDATE OF status ON :schema.runs
+DROP TRIGGER IF EXISTS runs_set_started_at ON :schema.runs;
+CREATE TRIGGER runs_set_started_at BEFORE UPDATE OF status ON :schema.runs
   FOR EACH ROW WHEN (OLD.started_at IS NULL AND NEW.status = 'running')
   EXECUTE FUNCTION :schema.runs_set_started_at();

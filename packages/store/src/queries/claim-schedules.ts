@@ -13,7 +13,8 @@ import { statement, type Queryable } from "../queryable.js";
  *   (or is gone).
  * A claim is a lease (locked_by, locked_until), not a held transaction: the tick computes
  * slots in JS and writes with two more statements. A tick that dies mid-way leaves a claim
- * that lapses; the next tick recomputes the same slots, whose run ids already exist.
+ * that lapses (or that the same scheduler, whose ticks never overlap, takes back at once);
+ * the next tick recomputes the same slots, whose run ids already exist.
  *
  * Returns the claimed rows with the status of each schedule's last run (for the overlap
  * policy) and the tick's time.
@@ -24,14 +25,14 @@ WITH tick AS (
 ), due AS (
   SELECT s.id FROM :schema.schedules s, tick
   WHERE NOT s.paused AND s.next_fire_at <= tick.at AND s.workflow = ANY($2::text[])
-    AND (s.locked_until IS NULL OR s.locked_until < now())
+    AND (s.locked_until IS NULL OR s.locked_until < now() OR s.locked_by = $4)
   ORDER BY s.next_fire_at
   LIMIT $3
   FOR UPDATE OF s SKIP LOCKED
 ), fresh AS (
   SELECT s.id FROM :schema.schedules s
   WHERE NOT s.paused AND s.next_fire_at IS NULL AND s.workflow = ANY($2::text[])
-    AND (s.locked_until IS NULL OR s.locked_until < now())
+    AND (s.locked_until IS NULL OR s.locked_until < now() OR s.locked_by = $4)
   LIMIT $3
   FOR UPDATE OF s SKIP LOCKED
 ), buffered AS (
@@ -39,7 +40,7 @@ WITH tick AS (
   LEFT JOIN :schema.runs r ON r.id = s.last_run_id
   WHERE NOT s.paused AND s.buffered_at IS NOT NULL AND s.workflow = ANY($2::text[])
     AND (r.id IS NULL OR r.status IN ('completed', 'failed', 'cancelled'))
-    AND (s.locked_until IS NULL OR s.locked_until < now())
+    AND (s.locked_until IS NULL OR s.locked_until < now() OR s.locked_by = $4)
   LIMIT $3
   FOR UPDATE OF s SKIP LOCKED
 ), picked AS (

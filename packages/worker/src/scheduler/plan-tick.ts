@@ -21,7 +21,12 @@ export interface TickPlan {
   cancels: { runId: string; scheduleId: string; slotAt: Date }[];
   /** Per schedule, the first slot the catch-up policy passed over (no scheduler ran in time). */
   missed: Map<string, Date>;
+  /** Schedules that could not be planned (a row written around the sdk's checks); looked at again in a minute. */
+  errors: { scheduleId: string; error: Error }[];
 }
+
+/** A schedule that cannot be planned is looked at again after this, not on every tick. */
+export const RETRY_BROKEN_MS = 60_000;
 
 /**
  * Decides, in memory, what a tick does with each claimed schedule at time `now`: which
@@ -39,8 +44,27 @@ export interface TickPlan {
  *   `"cancel-other"` cancels that run and starts them.
  */
 export function planTick(claimed: readonly ClaimedSchedule[], now: Date, workflows: ReadonlyMap<string, Workflow<any, any>>): TickPlan {
-  const plan: TickPlan = { runs: [], advances: [], slots: [], cancels: [], missed: new Map() };
-  for (const s of claimed) planSchedule(s, now, workflows.get(s.workflow), plan);
+  const plan: TickPlan = { runs: [], advances: [], slots: [], cancels: [], missed: new Map(), errors: [] };
+  for (const s of claimed) {
+    const mark = { runs: plan.runs.length, slots: plan.slots.length, cancels: plan.cancels.length };
+    try {
+      planSchedule(s, now, workflows.get(s.workflow), plan);
+    } catch (error) {
+      plan.runs.length = mark.runs;
+      plan.slots.length = mark.slots;
+      plan.cancels.length = mark.cancels;
+      plan.missed.delete(s.id);
+      plan.errors.push({ scheduleId: s.id, error: error as Error });
+      plan.advances.push({
+        id: s.id,
+        version: s.version,
+        nextFireAt: new Date(now.getTime() + RETRY_BROKEN_MS),
+        lastSlotAt: s.lastSlotAt,
+        lastRunId: s.lastRunId,
+        bufferedAt: s.bufferedAt,
+      });
+    }
+  }
   return plan;
 }
 

@@ -133,6 +133,9 @@ export class Scheduler {
         this.logger.error(`schedule "${slot.scheduleId}": slot ${slot.slotAt.toISOString()} not started: ${slot.reason}`);
       }
     }
+    for (const { scheduleId, error } of plan.errors) {
+      this.logger.error(`schedule "${scheduleId}" cannot be planned, retrying in a minute: ${error.message}`);
+    }
     for (const [id, first] of plan.missed) {
       this.logger.info(`schedule "${id}": skipped slots from ${first.toISOString()} that came due while no scheduler ran (catch-up policy)`);
     }

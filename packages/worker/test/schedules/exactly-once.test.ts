@@ -1,4 +1,5 @@
 import { workflow } from "@reprise/sdk";
+import { Scheduler, silentLogger } from "@reprise/worker";
 import { expect, test } from "vitest";
 import { at, scheduler, slotRuns, slotTimes, useScheduling } from "./support.js";
 
@@ -67,4 +68,21 @@ test("a backfill over slots a scheduler already fired creates nothing, and the o
   expect(report.started).toEqual([]);
   expect(report.existed).toBe(2);
   expect(await slotRuns(db, "both-ways")).toHaveLength(6);
+});
+
+test("a schedule row that cannot be planned does not hold up the others", async () => {
+  const broken = workflow({ name: "broken-row-job" }, async () => "done");
+  await client.schedules.create({ id: "healthy", workflow: broken, every: "1h", overlap: "allow" });
+  // Written around the sdk's checks: croner refuses this expression.
+  await db.sql(
+    `INSERT INTO "${db.schema}".schedules (id, workflow, cron, timezone, catchup_window_ms) VALUES ('broken', 'broken-row-job', 'every full moon', 'UTC', 86400000)`,
+  );
+  const errors: string[] = [];
+  const s = new Scheduler({ store, workflows: [broken], logger: { ...silentLogger, error: (m) => void errors.push(m) } });
+  await s.tick({ now: at("2026-05-04T00:30:00Z") });
+  const report = await s.tick({ now: at("2026-05-04T01:00:01Z") });
+  expect(report.started).toEqual(["sched:healthy:2026-05-04T01:00:00.000Z"]);
+  expect(errors[0]).toMatch(/schedule "broken" cannot be planned, retrying in a minute: .*every full moon/);
+  // Not looked at again on every tick: only once its minute is up.
+  expect((await s.tick({ now: at("2026-05-04T01:00:02Z") })).claimed).toBe(0);
 });
