@@ -76,7 +76,7 @@ function planSchedule(s: ClaimedSchedule, now: Date, wf: Workflow<any, any> | un
   let bufferedAt = s.bufferedAt;
 
   /** Adds the slot's run to the plan; false when the workflow refuses the input. */
-  const start = (slot: Date, outcome: "started"): boolean => {
+  const start = (slot: Date): boolean => {
     const runId = slotRunId(s.id, slot);
     let input: string | undefined;
     try {
@@ -94,14 +94,14 @@ function planSchedule(s: ClaimedSchedule, now: Date, wf: Workflow<any, any> | un
       timeoutMs: wf?.timeoutMs,
       fingerprint: wf?.fingerprint,
     });
-    plan.slots.push({ scheduleId: s.id, slotAt: slot, runId, outcome });
+    plan.slots.push({ scheduleId: s.id, slotAt: slot, runId, outcome: "started" });
     lastRunId = runId;
     running = true;
     return true;
   };
 
   if (bufferedAt && !running) {
-    start(bufferedAt, "started");
+    start(bufferedAt);
     bufferedAt = null;
   }
 
@@ -119,7 +119,7 @@ function planSchedule(s: ClaimedSchedule, now: Date, wf: Workflow<any, any> | un
       const blocking = running ? lastRunId : null;
       if (!running || s.overlap === "allow" || s.overlap === "cancel-other") {
         if (blocking && s.overlap === "cancel-other") plan.cancels.push({ runId: blocking, scheduleId: s.id, slotAt: due[0]! });
-        for (const slot of due) start(slot, "started");
+        for (const slot of due) start(slot);
       } else {
         for (const slot of due) {
           if (s.overlap === "buffer-one" && !bufferedAt) {
