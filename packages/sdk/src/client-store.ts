@@ -1,3 +1,5 @@
+import type { ScheduleStore } from "./schedule/schedule-store.js";
+
 /**
  * The slice of `@reprise/store` that `Client` uses, declared here so the sdk's types do not
  * depend on the store's classes. A `Store` from `createStore()` satisfies it.
@@ -42,6 +44,10 @@ export interface ClientStore {
     StoredDeadLetter[]
   >;
   markDeadLetterRetried(id: string, runId: string): Promise<void>;
+  /** Schedules: definitions, slots, lateness. */
+  readonly schedules: ScheduleStore;
+  /** The database's clock. */
+  now(): Promise<Date>;
   close(): Promise<void>;
 }
 
@@ -60,6 +66,7 @@ export interface StoredRun {
   forkedFrom: string | null;
   createdAt: Date;
   updatedAt: Date;
+  startedAt?: Date | null;
 }
 
 export interface StoredEvent {

@@ -15,6 +15,7 @@ import type { EventKind, HistoryEvent } from "./events.js";
 import { newId } from "./ids.js";
 import { toJsonText } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { ScheduleClient } from "./schedule/schedule-client.js";
 import { findWorkflow, parseWith, type DeadLetter, type Workflow } from "./workflow.js";
 
 /** Options of {@link Client}. Give `connectionString` or `store`. */
@@ -68,6 +69,8 @@ export interface RunInfo {
   fingerprint?: string;
   /** The run this one was forked from. */
   forkedFrom?: string;
+  /** When a worker first took the run. */
+  startedAt?: Date;
 }
 
 /** Filters of `listRuns`. */
@@ -96,6 +99,8 @@ export class Client {
   private readonly options: ClientOptions;
   private storePromise: Promise<ClientStore> | undefined;
   private readonly ownsStore: boolean;
+  /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
+  readonly schedules: ScheduleClient;
 
   constructor(options: ClientOptions) {
     if (!options?.connectionString && !options?.store) {
@@ -103,6 +108,7 @@ export class Client {
     }
     this.options = options;
     this.ownsStore = !options.store;
+    this.schedules = new ScheduleClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId) });
   }
 
   /** The store, created and migrated on first use. */
@@ -347,6 +353,7 @@ export function toRunInfo(run: StoredRun): RunInfo {
   if (run.parentId) info.parentId = run.parentId;
   if (run.fingerprint) info.fingerprint = run.fingerprint;
   if (run.forkedFrom) info.forkedFrom = run.forkedFrom;
+  if (run.startedAt) info.startedAt = run.startedAt;
   return info;
 }
 

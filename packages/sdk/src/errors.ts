@@ -37,6 +37,8 @@ export const ErrorCode = {
   UnknownWorkflow: "UNKNOWN_WORKFLOW",
   Database: "DATABASE",
   ResultTimeout: "RESULT_TIMEOUT",
+  ScheduleNotFound: "SCHEDULE_NOT_FOUND",
+  ScheduleExists: "SCHEDULE_EXISTS",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -331,6 +333,29 @@ export class ResultTimeoutError extends RepriseError {
   }
 }
 
+/** No schedule has this id. */
+export class ScheduleNotFoundError extends RepriseError {
+  override name = "ScheduleNotFoundError";
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super(`no schedule with id "${scheduleId}"`, { code: ErrorCode.ScheduleNotFound, retryable: false, data: { scheduleId } });
+    this.scheduleId = scheduleId;
+  }
+}
+
+/** `client.schedules.create` was given an id that is taken; use `update` to change it. */
+export class ScheduleExistsError extends ValidationError {
+  override name = "ScheduleExistsError";
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super(`a schedule with id "${scheduleId}" already exists (use schedules.update to change it)`, {
+      code: ErrorCode.ScheduleExists,
+      data: { scheduleId },
+    });
+    this.scheduleId = scheduleId;
+  }
+}
+
 /** Turns anything thrown into an `Error`. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
@@ -385,6 +410,8 @@ const errorClasses: Record<string, { prototype: Error }> = {
   InvalidRunStateError,
   UnknownWorkflowError,
   DatabaseError,
+  ScheduleNotFoundError,
+  ScheduleExistsError,
 };
 
 /**

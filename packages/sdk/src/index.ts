@@ -29,6 +29,32 @@ export type { QueueDefinition, QueueOptions } from "./queue.js";
 export { circuitBreaker } from "./breaker.js";
 export type { CircuitBreaker, CircuitBreakerOptions } from "./breaker.js";
 export type { ScheduleSpec } from "./schedule-spec.js";
+export { ScheduleClient } from "./schedule/schedule-client.js";
+export type {
+  CreateScheduleOptions,
+  SchedulePatch,
+  ScheduleInfo,
+  ScheduleSlot,
+  LateSlot,
+  BackfillOptions,
+  BackfillProgress,
+  BackfillResult,
+} from "./schedule/schedule-info.js";
+export type {
+  ScheduleStore,
+  ScheduleRowInput,
+  StoredScheduleRow,
+  SlotRecordInput,
+  StoredSlotRow,
+  LateSlotRow,
+} from "./schedule/schedule-store.js";
+export { resolveScheduleSpec, checkScheduleId, checkTimezone, CATCHUP, OVERLAP } from "./schedule/resolve-spec.js";
+export type { ResolvedScheduleSpec, Catchup, Overlap } from "./schedule/resolve-spec.js";
+export { timetableOf } from "./schedule/timetable.js";
+export type { Timetable } from "./schedule/timetable.js";
+export { slotRunId, scheduledInput } from "./schedule/slot-run.js";
+export { parseScheduleTime, formatInZone } from "./schedule/zoned-time.js";
+export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
 export { EventKind, TERMINAL_KINDS } from "./events.js";
 export type {
   HistoryEvent,
@@ -77,6 +103,8 @@ export {
   UnknownWorkflowError,
   DatabaseError,
   ResultTimeoutError,
+  ScheduleNotFoundError,
+  ScheduleExistsError,
   serializeError,
   deserializeError,
   toError,

@@ -5,6 +5,7 @@ import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { CircuitBreaker } from "./breaker.js";
 import type { ScheduleSpec } from "./schedule-spec.js";
 import { queue as defineQueue, type QueueDefinition } from "./queue.js";
+import { resolveScheduleSpec } from "./schedule/resolve-spec.js";
 
 /**
  * Anything with a `parse` method: a zod schema, or your own. When it also carries Standard
@@ -174,7 +175,10 @@ export interface WorkflowOptions<I, O, In = I> {
   timeout?: Duration;
   /** Called once when the run fails for good. */
   onFailure?: FailureHook;
-  /** Runs this workflow on a schedule (input: `{ scheduledAt }`). */
+  /**
+   * Runs this workflow on a schedule with the id of the workflow's name, written by every
+   * worker start (input: `{ scheduledAt }`, an ISO-8601 string, plus the schedule's `input`).
+   */
   schedule?: ScheduleSpec;
   /** Payload schemas of the signals it waits for; `client.signal` validates against them. */
   signals?: Record<string, Schema<unknown>>;
@@ -233,6 +237,7 @@ export function workflow<I = unknown, O = unknown, In = I>(options: WorkflowOpti
   // Resolve once so a bad policy or duration fails at definition time, not mid-run.
   resolveRetryPolicy(options.retry);
   const timeoutMs = toMillisOrUndefined(options.timeout);
+  if (options.schedule !== undefined) resolveScheduleSpec(options.schedule, `workflow "${options.name}"`);
   const def: Workflow<I, O, In> = Object.freeze({
     name: options.name,
     queue,

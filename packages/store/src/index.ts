@@ -18,3 +18,8 @@ export type { CancelResult } from "./operations/cancel-run.js";
 export type { RetryResult } from "./operations/retry-run.js";
 export type { ForkResult } from "./operations/fork-run.js";
 export type { Queryable } from "./queryable.js";
+export { Schedules } from "./schedules/schedules.js";
+export type { ScheduleRow, StoredSchedule, StoredSlot, LateSlot } from "./schedules/schedule-row.js";
+export type { ClaimedSchedule } from "./queries/claim-schedules.js";
+export type { ScheduleAdvance, SlotRecord } from "./queries/advance-schedules.js";
+export type { DeclaredOutcome } from "./queries/sync-declared-schedules.js";

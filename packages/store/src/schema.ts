@@ -8,6 +8,8 @@ export interface Database {
   heartbeats: HeartbeatsTable;
   logs: LogsTable;
   dead_letters: DeadLettersTable;
+  schedules: SchedulesTable;
+  schedule_slots: ScheduleSlotsTable;
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
@@ -32,6 +34,8 @@ export interface RunsTable {
   deadline_at: Date | null;
   fingerprint: string | null;
   forked_from: string | null;
+  /** Set when a worker first claims the run (migration 0003). */
+  started_at: Generated<Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -84,4 +88,37 @@ export interface DeadLettersTable {
   error: Json;
   created_at: Generated<Date>;
   retried_by: string | null;
+}
+
+export interface SchedulesTable {
+  id: string;
+  workflow: string;
+  queue: string | null;
+  cron: string | null;
+  every_ms: number | null;
+  timezone: string;
+  catchup: string;
+  catchup_window_ms: number;
+  overlap: string;
+  input: Json;
+  source: string;
+  paused: Generated<boolean>;
+  version: Generated<number>;
+  next_fire_at: Date | null;
+  last_slot_at: Date | null;
+  last_run_id: string | null;
+  buffered_at: Date | null;
+  locked_by: string | null;
+  locked_until: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ScheduleSlotsTable {
+  schedule_id: string;
+  slot_at: Date;
+  run_id: string | null;
+  outcome: string;
+  reason: string | null;
+  recorded_at: Generated<Date>;
 }

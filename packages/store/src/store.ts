@@ -20,6 +20,7 @@ import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
 import type { Database, RunsTable } from "./schema.js";
 import type { Queryable } from "./queryable.js";
+import { Schedules } from "./schedules/schedules.js";
 import { withTransaction } from "./transaction.js";
 
 /** Options of {@link createStore}. */
@@ -59,6 +60,8 @@ export interface RunRecord {
   forkedFrom: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** When a worker first took the run. */
+  startedAt: Date | null;
 }
 
 /** Filters of {@link Store.listRuns}. */
@@ -111,6 +114,8 @@ export class Store {
   readonly pool: pg.Pool;
   readonly db: Kysely<Database>;
   readonly connectionString: string | undefined;
+  /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
+  readonly schedules: Schedules;
   private readonly s: string;
   private readonly ownsPool: boolean;
   private closed = false;
@@ -130,6 +135,7 @@ export class Store {
     // next query gets a fresh connection.
     this.pool.on("error", () => undefined);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
+    this.schedules = new Schedules(this.pool, this.db, this.s);
   }
 
   /** Applies missing migrations (safe when processes race). @returns the ids applied. */
@@ -378,6 +384,7 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     forkedFrom: row.forked_from,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    startedAt: row.started_at,
   };
 }
 

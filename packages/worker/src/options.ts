@@ -78,6 +78,17 @@ export interface WorkerOptions {
    * @default "1m"
    */
   hookTimeout?: Duration;
+  /**
+   * Run a scheduler: write the schedules the workflows declare at start, and fire the slots
+   * of the schedules of these workflows (any number of workers may; each slot is one run).
+   * @default true
+   */
+  scheduler?: boolean;
+  /**
+   * How often the scheduler looks for due slots.
+   * @default "1s"
+   */
+  schedulerInterval?: Duration;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -98,6 +109,8 @@ export interface ResolvedWorkerOptions {
   readonly workerId: string;
   readonly maxInflightCommits: number;
   readonly hookTimeoutMs: number;
+  readonly scheduler: boolean;
+  readonly schedulerIntervalMs: number;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -156,5 +169,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     workerId: options.workerId ?? `${hostname()}:${process.pid}:${newId()}`,
     maxInflightCommits,
     hookTimeoutMs: toMillis(options.hookTimeout ?? "1m"),
+    scheduler: options.scheduler ?? true,
+    schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
   });
 }

@@ -8,6 +8,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
 import { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
+import { Scheduler } from "./scheduler/scheduler.js";
 import { onShutdownSignals } from "./shutdown.js";
 
 /**
@@ -31,6 +32,7 @@ export class Worker {
   private readonly tasks = new Map<string, RunTask>();
   private readonly claimLoop: ClaimLoop;
   private readonly heartbeat: Heartbeat;
+  private readonly scheduler: Scheduler | undefined;
   private listener: Listener | undefined;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopped: Promise<void> | undefined;
@@ -72,6 +74,16 @@ export class Worker {
       onError: (error) => logger.warn(`claim failed: ${(error as Error).message}`),
     });
     this.heartbeat = new Heartbeat(this.runtime, this.tasks, this.options.heartbeatMs);
+    if (this.options.scheduler) {
+      this.scheduler = new Scheduler({
+        store: this.store,
+        workflows: [...this.options.workflows.values()],
+        interval: this.options.schedulerIntervalMs,
+        leaseDuration: this.options.leaseMs,
+        id: this.id,
+        logger,
+      });
+    }
   }
 
   /** Runs in flight in this process. */
@@ -84,6 +96,7 @@ export class Worker {
     if (this.state !== "new") throw new Error(`worker ${this.id} was already started`);
     this.state = "starting";
     if (this.options.migrate) await this.store.migrate();
+    await this.scheduler?.syncDeclared();
     if (this.store.connectionString) {
       this.listener = this.store.listen({
         onNotify: (payload) => this.onNotify(payload),
@@ -94,6 +107,7 @@ export class Worker {
     this.heartbeat.start();
     this.state = "running";
     this.claimLoop.start();
+    this.scheduler?.start();
     if (this.options.handleSignals) {
       this.removeSignalHandlers = onShutdownSignals(
         () => void this.stop(),
@@ -122,6 +136,7 @@ export class Worker {
       return;
     }
     this.state = "stopping";
+    await this.scheduler?.stop();
     await this.claimLoop.stop();
     for (const task of this.tasks.values()) task.handBack();
     const graceOver = new Promise<"grace">((resolve) => {

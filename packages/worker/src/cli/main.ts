@@ -5,6 +5,7 @@ import { dlqCommand } from "./dlq.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
 import { runsCommand } from "./runs.js";
+import { schedulesCommand } from "./schedules.js";
 import { workerCommand } from "./worker-command.js";
 
 const HELP = `reprise — durable workflows on Postgres
@@ -20,6 +21,12 @@ Usage:
   reprise runs signal <id> <name> [json]
   reprise dlq list [--workflow W] [--run R]    items ctx.map dead-lettered
   reprise dlq retry <id>                       redrive one: it runs again, its map's other items keep their results
+  reprise schedules list [--workflow W]        next fire times (in each schedule's zone), last outcome, paused
+  reprise schedules show <id>                  the timetable and the recent slots: when each run started, how long it took
+  reprise schedules create <id> --workflow W (--cron EXPR | --every 1h) [--timezone TZ] [--catchup none|latest|all]
+                           [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
+  reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
+  reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -32,6 +39,7 @@ const commands: Record<string, Command> = {
   migrate: migrateCommand,
   runs: runsCommand,
   dlq: dlqCommand,
+  schedules: schedulesCommand,
 };
 
 /** Registers more top-level commands (replay, schedules, dlq live in their own files). */
