@@ -18,7 +18,8 @@ import type { ExecutionHost, LogEntry } from "./host.js";
 /** How a run execution ended (for now): what the worker must record next. */
 export type Outcome =
   | { status: "completed"; output: unknown }
-  | { status: "failed"; error: SerializedError; position?: number }
+  /** `thrown` is the error itself (for `replay()`); the worker records `error`. */
+  | { status: "failed"; error: SerializedError; position?: number; thrown?: Error }
   /** Parked until `wakeAt` (null: until woken); `handedBack` when the worker asked it to stop early. */
   | { status: "suspended"; wakeAt: number | null; waiting: "sleeping" | "waiting"; handedBack?: boolean }
   | { status: "diverged"; error: NonDeterminismError }
@@ -50,6 +51,20 @@ export interface ExecutionOptions {
   heartbeats?: ReadonlyMap<number, unknown>;
   /** Replay only: stop after this position, as if the history ended there. */
   until?: number;
+  /** Replay only: called just before a recorded failure is thrown into the workflow. */
+  onRecordedFailure?: (failure: RecordedFailure) => void;
+}
+
+/** A failure the history recorded, about to be thrown into the workflow again. */
+export interface RecordedFailure {
+  position: number;
+  /** The durable call that failed: `step`, `child` or `signal` (a timed-out wait). */
+  call: "step" | "child" | "signal";
+  name: string;
+  /** The error the workflow is about to receive. */
+  error: Error;
+  /** The recorded event it comes from. */
+  event: HistoryEvent;
 }
 
 const failurePosition = Symbol("reprise.failurePosition");
@@ -77,6 +92,7 @@ export class Execution {
   readonly heartbeats: Map<number, unknown>;
   readonly ctx: WorkflowContext;
   readonly until: number | undefined;
+  private readonly onRecordedFailure: ((failure: RecordedFailure) => void) | undefined;
 
   private nextPosition = 0;
   private nextSeq: number;
@@ -111,6 +127,7 @@ export class Execution {
     this.timeoutMs = options.timeoutMs;
     this.heartbeats = new Map(options.heartbeats ?? []);
     this.until = options.until;
+    this.onRecordedFailure = options.onRecordedFailure;
     this.nextSeq = this.history.nextSeq;
     this.signalCursors = new Map(this.history.signalCursors);
     this.ctx = createWorkflowContext(this);
@@ -353,6 +370,22 @@ export class Execution {
     return this.until !== undefined && position > this.until;
   }
 
+  /**
+   * A synchronous call (`ctx.now()`, …) past `until`: it cannot park like an awaited one, so
+   * the replay ends here and the call throws into code whose outcome no longer counts.
+   */
+  stopHere(position: number): never {
+    this.blocked.set(position, { wakeAt: null, kind: "frontier" });
+    this.settle({ status: "suspended", wakeAt: null, waiting: "sleeping" });
+    throw new CancelledError("the replay stopped here (until)", { runId: this.runId });
+  }
+
+  /** Returns `error` to be thrown for a recorded failure, after telling the replay's observer. */
+  rethrowRecorded<E extends Error>(error: E, failure: Omit<RecordedFailure, "error">): E {
+    this.onRecordedFailure?.({ ...failure, error });
+    return error;
+  }
+
   /** Throws (or strands the caller) once the execution has ended. */
   assertActive(): void {
     const settled = this.settledWith;
@@ -467,7 +500,7 @@ export class Execution {
     }
     const serialized = serializeError(error);
     this.record(EventKind.RunFailed, null, null, position === undefined ? { error: serialized } : { error: serialized, position });
-    this.settle({ status: "failed", error: serialized, ...(position === undefined ? {} : { position }) });
+    this.settle({ status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) });
   }
 
   private settle(outcome: Outcome): void {
