@@ -233,9 +233,26 @@ export class NonDeterminismError extends RepriseError {
   }
 }
 
+/** A call in the words of the code that makes it: `step "charge"`, `ctx.sleep()`, … */
 function describeCall(call: CallDescription | null): string {
   if (!call) return "nothing";
-  return call.name === null ? call.kind : `${call.kind} "${call.name}"`;
+  const name = call.name === null ? "" : ` "${call.name}"`;
+  switch (call.kind) {
+    case "StepCompleted":
+      return `step${name}`;
+    case "TimerStarted":
+      return call.name === "sleep" ? "ctx.sleep()" : `timer${name}`;
+    case "SignalConsumed":
+      return `waitForSignal${name}`;
+    case "ChildStarted":
+      return `child${name}`;
+    case "MarkerRecorded":
+      return call.name ? `ctx.${call.name}()` : "a marker";
+    case "RunCompleted":
+      return "the run's end";
+    default:
+      return `${call.kind}${name}`;
+  }
 }
 
 const ENDS: ReadonlySet<string> = new Set(["RunCompleted", "RunFailed", "RunCancelled"]);
@@ -243,10 +260,10 @@ const ENDS: ReadonlySet<string> = new Set(["RunCompleted", "RunFailed", "RunCanc
 /** What changed, in words: a rename, a call added or removed, or a different kind of call. */
 function describeChange(recorded: CallDescription | null, actual: CallDescription | null): string {
   if (recorded && actual && !ENDS.has(recorded.kind) && ENDS.has(actual.kind)) {
-    return `the code now ends the run before ${describeCall(recorded)} (a call was removed or moved behind a condition)`;
+    return `the history recorded ${describeCall(recorded)}, but the code now ends the run there (a call was removed, or moved behind a condition)`;
   }
   if (recorded && actual && ENDS.has(recorded.kind) && !ENDS.has(actual.kind)) {
-    return `the run ended there, but the code now makes ${describeCall(actual)} (a call was added)`;
+    return `the recorded run ended there, but the code now makes ${describeCall(actual)} (a call was added)`;
   }
   if (recorded && actual && recorded.kind === actual.kind) {
     return `the history recorded ${describeCall(recorded)}, the code now makes ${describeCall(actual)} (renamed, or another call moved here)`;

@@ -12,7 +12,7 @@ import { toJsonText } from "../json.js";
 import type { FailureHook, FailureInfo, Workflow, WorkflowContext } from "../workflow.js";
 import { parseWith } from "../workflow.js";
 import { createWorkflowContext } from "./context.js";
-import { HistoryIndex } from "./history-index.js";
+import { HistoryIndex, recordedCall } from "./history-index.js";
 import type { ExecutionHost, LogEntry } from "./host.js";
 
 /** How a run execution ended (for now): what the worker must record next. */
@@ -347,7 +347,7 @@ export class Execution {
       return;
     }
     if (!kinds.has(first.kind) || (first.name ?? null) !== actual.name) {
-      this.diverge(position, { kind: first.kind, name: first.name ?? null }, actual);
+      this.diverge(position, recordedCall(recorded)!, actual);
     }
   }
 
@@ -465,9 +465,8 @@ export class Execution {
     if (this.settledWith) return;
     const unreached = this.history.firstPositionFrom(this.nextPosition);
     if (unreached !== undefined) {
-      const first = this.history.at(unreached)[0]!;
       try {
-        this.diverge(unreached, { kind: first.kind, name: first.name ?? null }, { kind: EventKind.RunCompleted, name: null });
+        this.diverge(unreached, recordedCall(this.history.at(unreached))!, { kind: EventKind.RunCompleted, name: null });
       } catch {
         return;
       }

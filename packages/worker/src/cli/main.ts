@@ -3,6 +3,7 @@ import { UsageError } from "./cli-error.js";
 import { devCommand } from "./dev.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
+import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { workerCommand } from "./worker-command.js";
 
@@ -17,6 +18,10 @@ Usage:
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json]
+  reprise replay <id | history.json> --entry <file> [--until N] [--export out.json] [--break-on-failure] [--inspect]
+                                               replay a run against today's code, from the database or a file
+  reprise replay --workflow <name> --since 7d --entry <file>
+                                               the deploy gate: fails if a recent run would diverge
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -28,6 +33,7 @@ const commands: Record<string, Command> = {
   worker: workerCommand,
   migrate: migrateCommand,
   runs: runsCommand,
+  replay: replayCommand,
 };
 
 /** Registers more top-level commands (replay, schedules, dlq live in their own files). */
