@@ -120,6 +120,22 @@ describe("reprise replay", () => {
     expect(out).toContain("replay: failed, as recorded");
   });
 
+  test("under a debugger, --break-on-failure pauses before the recorded failure, the workflow's recorded values in scope", async () => {
+    const fixture = join(repo, "packages/worker/test/fixtures/debug-replay.mjs");
+    const golden = "examples/order-checkout/golden/shipped-card-declined.json";
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture, golden, entry], { cwd: repo, env: { ...process.env, NO_COLOR: "1" } });
+    const { code, pauses } = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
+      code: number;
+      pauses: { reason: string; at: string; frames: string[]; workflowLocals: Record<string, unknown> }[];
+    };
+    expect(code).toBe(0);
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]).toMatchObject({ reason: "other", at: "pauseBeforeRecordedFailure" });
+    expect(pauses[0]!.frames).toContain("runStep");
+    // The bug, visible in the workflow's own frame: the carrier's price was a string.
+    expect(pauses[0]!.workflowLocals).toMatchObject({ subtotal: 2500, total: "2500499" });
+  });
+
   test("bad input is one line and a non-zero exit", async () => {
     expect(await cli("replay")).toMatchObject({ code: 2 });
     expect(await cli("replay", "missing.json", "--entry", entry)).toMatchObject({ code: 2, err: "reprise: history file not found: missing.json" });
