@@ -1,4 +1,4 @@
-import type { Client } from "@reprise/sdk";
+import { WorkflowFailedError, type Client } from "@reprise/sdk";
 import { orderCheckout } from "./workflow.js";
 
 export { orderCheckout };
@@ -20,7 +20,8 @@ export async function dev({ client, log }: { client: Client; log: (line: string)
       const result = await handle.result();
       log(`run ${handle.id} completed: charged ${result.total} cents (${result.chargeId})`);
     } catch (error) {
-      log(`run ${handle.id} failed: ${(error as Error).message}`);
+      const cause = error instanceof WorkflowFailedError ? error.cause : (error as Error);
+      log(`run ${handle.id} failed: ${cause.name}: ${cause.message}`);
       log(`  reproduce it, with no side effects:  npx reprise replay ${handle.id} --entry examples/order-checkout/index.ts`);
       log(`  step through it in a debugger:       npx reprise replay ${handle.id} --entry examples/order-checkout/index.ts --inspect --break-on-failure`);
     }
