@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Client, exportHistory, type ReplayableHistory, type RunHandle, type Workflow } from "@reprise/sdk";
 import { Worker, silentLogger } from "@reprise/worker";
@@ -46,7 +46,7 @@ export function readGoldens(dir: string): (ReplayableHistory & { source: string 
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .sort()
-    .map((f) => ({ ...(JSON.parse(readFileSync(join(dir, f), "utf8")) as { events: [] }), source: join(dir, f) }));
+    .map((f) => ({ ...(JSON.parse(readFileSync(join(dir, f), "utf8")) as { events: [] }), source: relative(process.cwd(), join(dir, f)) }));
 }
 
 /**

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Client, workflow } from "@reprise/sdk";
 import { Worker, silentLogger } from "@reprise/worker";
@@ -12,7 +13,7 @@ import { useTestSchema } from "../../../test-support/db.js";
 import { main } from "../src/cli/main.js";
 
 const db = useTestSchema();
-const repo = resolve(import.meta.dirname, "../../..");
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const bin = join(repo, "packages/worker/bin/reprise.js");
 const entry = "examples/order-checkout/index.ts";
 const dbFlags = ["--database-url", db.url, "--schema", db.schema];
