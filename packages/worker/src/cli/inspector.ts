@@ -1,5 +1,6 @@
 import inspector from "node:inspector";
 import type { RecordedFailure } from "@reprise/sdk";
+import { UsageError } from "./cli-error.js";
 import { style } from "./style.js";
 
 /** True when this process has an inspector open (`node --inspect…`, or `--inspect` below). */
@@ -15,6 +16,8 @@ export function openInspector(log: (line: string) => void): void {
   if (inspectorOpen()) return;
   const port = Number(process.env.REPRISE_INSPECT_PORT ?? 9229);
   inspector.open(port, "127.0.0.1", false);
+  // A port in use is reported by Node on stderr, not thrown: the inspector is just not open.
+  if (!inspectorOpen()) throw new UsageError(`could not open the inspector on 127.0.0.1:${port} (in use?): set REPRISE_INSPECT_PORT, or run under node --inspect-brk`);
   log(style.bold(`Waiting for a debugger on ${inspector.url()}`));
   log(style.dim("  Chrome: open chrome://inspect and click \"inspect\" under Remote Target · VS Code: \"Attach to Node Process\""));
   inspector.waitForDebugger();
