@@ -141,7 +141,10 @@ describe("reprise replay", () => {
     expect(await cli("replay")).toMatchObject({ code: 2 });
     expect(await cli("replay", "missing.json", "--entry", entry)).toMatchObject({ code: 2, err: "reprise: history file not found: missing.json" });
     expect(await cli("replay", "no-such-run", "--entry", entry, ...dbFlags)).toMatchObject({ code: 1, err: 'reprise: no run with id "no-such-run"' });
-    expect((await cli("replay", "order-A-1002", ...dbFlags)).err).toContain("pass --entry");
+    // Without --entry, the entries `reprise dev` looks for: here, examples/index.ts.
+    const defaulted = await cli("replay", "order-A-1002", ...dbFlags);
+    expect(defaulted).toMatchObject({ code: 0 });
+    expect(defaulted.out).toContain("against examples/index.ts");
     const wrong = await cli("replay", "order-A-1002", "--entry", "packages/worker/test/fixtures/parcel-v2.ts", ...dbFlags);
     expect(wrong).toMatchObject({ code: 2, err: 'reprise: packages/worker/test/fixtures/parcel-v2.ts exports no workflow "order-checkout" (it has: parcel)' });
   });

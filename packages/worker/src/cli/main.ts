@@ -18,9 +18,9 @@ Usage:
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json]
-  reprise replay <id | history.json> --entry <file> [--until N] [--export out.json] [--break-on-failure] [--inspect]
+  reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
                                                replay a run against today's code, from the database or a file
-  reprise replay --workflow <name> --since 7d --entry <file>
+  reprise replay --workflow <name> --since 7d [--entry file]
                                                the deploy gate: fails if a recent run would diverge
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import { Client, EventKind, replay, serializeError, type HistoryEvent, type ParsedHistory, type ReplayReport, type RunFailedPayload } from "@reprise/sdk";
 import { Finding, UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
+import { DEFAULT_ENTRIES } from "./dev.js";
 import { intFlag, parseFlags } from "./flags.js";
 import { isHistoryFile, readHistoryFile, writeHistoryFile } from "./history-file.js";
 import { openInspector, pauseAfterLoad, pauseBeforeRecordedFailure, inspectorOpen } from "./inspector.js";
@@ -10,7 +12,7 @@ import { renderReplayOutcome } from "./replay-outcome.js";
 import { style } from "./style.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
-const USAGE = `usage: reprise replay <run id | history.json> --entry <file> [--until N] [--export out.json] [--break-on-failure] [--inspect] [--json]
+const USAGE = `usage: reprise replay <run id | history.json> [--entry <file>] [--until N] [--export out.json] [--break-on-failure] [--inspect] [--json]
        reprise replay <run id> --export out.json
        reprise replay --workflow <name> --since 7d --entry <file> [--status S] [--limit N]`;
 
@@ -41,7 +43,8 @@ export async function replayCommand(args: string[]): Promise<void> {
   if (!target || positionals.length > 1) throw new UsageError(USAGE);
   const until = intFlag(values.until, "until");
   if (until !== undefined && until < 0) throw new UsageError(`--until must be a position (>= 0), got ${until}`);
-  if (!values.entry && !values.export) throw new UsageError(`pass --entry <file> that exports the workflow (or only --export <file> to save the history)\n${USAGE}`);
+  const entryFile = values.entry ?? (values.export ? undefined : DEFAULT_ENTRIES.find((f) => existsSync(f)));
+  if (!entryFile && !values.export) throw new UsageError(`pass --entry <file> that exports the workflow (or only --export <file> to save the history)\n${USAGE}`);
 
   const fromFile = isHistoryFile(target);
   const loaded = fromFile ? { history: readHistoryFile(target), status: undefined } : await loadFromDatabase(target, values);
@@ -51,16 +54,16 @@ export async function replayCommand(args: string[]): Promise<void> {
   if (values.export) {
     writeHistoryFile(values.export, history.events, history.runId);
     log(`wrote ${values.export}: ${history.events.length} events of run ${history.runId} (${history.workflowName})`);
-    if (!values.entry) return;
+    if (!entryFile) return;
   }
 
   if (values.inspect) openInspector(log);
-  const entry = await loadWorkflows(values.entry!);
+  const entry = await loadWorkflows(entryFile!);
   const wf = entry.workflows.find((w) => w.name === history.workflowName);
   if (!wf) {
-    throw new UsageError(`${values.entry} exports no workflow "${history.workflowName}" (it has: ${entry.workflows.map((w) => w.name).join(", ")})`);
+    throw new UsageError(`${entryFile} exports no workflow "${history.workflowName}" (it has: ${entry.workflows.map((w) => w.name).join(", ")})`);
   }
-  if (values.inspect) pauseAfterLoad(values.entry!);
+  if (values.inspect) pauseAfterLoad(entryFile!);
   if (values["break-on-failure"] && !inspectorOpen()) {
     log(style.yellow("--break-on-failure needs a debugger: add --inspect, or run under node --inspect-brk (see the README)"));
   }
@@ -74,7 +77,7 @@ export async function replayCommand(args: string[]): Promise<void> {
     console.log(JSON.stringify(reportJson(history, report), null, 2));
   } else {
     const source = fromFile ? `from ${target}` : "from the database";
-    console.log(`${style.bold(`Replaying run ${history.runId}`)} (${history.workflowName}${loaded.status ? `, ${loaded.status}` : ""}) ${source} against ${values.entry}`);
+    console.log(`${style.bold(`Replaying run ${history.runId}`)} (${history.workflowName}${loaded.status ? `, ${loaded.status}` : ""}) ${source} against ${entryFile}`);
     console.log(style.dim(fingerprintLine(history.fingerprint, wf.fingerprint)));
     console.log("");
     console.log(renderTimeline(timelineOf(history.events, report, until)));

@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
 import { formatMillis, replayHistories, toMillis, type HistoryReplayResult, type ReplayableHistory } from "@reprise/sdk";
 import type { Store } from "@reprise/store";
 import { Finding, UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
+import { DEFAULT_ENTRIES } from "./dev.js";
 import { intFlag } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { style } from "./style.js";
@@ -26,13 +28,14 @@ interface GateFlags {
  */
 export async function replayGate(flags: GateFlags): Promise<void> {
   const name = flags.workflow;
-  if (!name || !flags.entry) throw new UsageError("usage: reprise replay --workflow <name> --since 7d --entry <file> [--status S] [--limit N]");
+  const entryFile = flags.entry ?? DEFAULT_ENTRIES.find((f) => existsSync(f));
+  if (!name || !entryFile) throw new UsageError("usage: reprise replay --workflow <name> --since 7d --entry <file> [--status S] [--limit N]");
   const sinceMs = toMillisFlag(flags.since ?? "7d");
   const limit = intFlag(flags.limit, "limit") ?? 10_000;
   if (limit < 1) throw new UsageError(`--limit must be at least 1, got ${limit}`);
-  const entry = await loadWorkflows(flags.entry);
+  const entry = await loadWorkflows(entryFile);
   const wf = entry.workflows.find((w) => w.name === name);
-  if (!wf) throw new UsageError(`${flags.entry} exports no workflow "${name}" (it has: ${entry.workflows.map((w) => w.name).join(", ")})`);
+  if (!wf) throw new UsageError(`${entryFile} exports no workflow "${name}" (it has: ${entry.workflows.map((w) => w.name).join(", ")})`);
 
   const store = await openStore(flags);
   let results: HistoryReplayResult[];
@@ -40,7 +43,7 @@ export async function replayGate(flags: GateFlags): Promise<void> {
   try {
     cutoff = new Date((await store.now()).getTime() - sinceMs);
     console.log(
-      `${style.bold(`Replaying runs of ${name}`)} started since ${cutoff.toISOString()} (${formatMillis(sinceMs)})${flags.status ? ` with status ${flags.status}` : ""} against ${flags.entry}`,
+      `${style.bold(`Replaying runs of ${name}`)} started since ${cutoff.toISOString()} (${formatMillis(sinceMs)})${flags.status ? ` with status ${flags.status}` : ""} against ${entryFile}`,
     );
     results = await replayHistories([wf], recentHistories(store, { workflow: name, status: flags.status, cutoff, limit }), {
       throwOnProblem: false,
