@@ -1,4 +1,5 @@
 import { toMillis, type Duration } from "./duration.js";
+import type { HistoryReplayResult } from "./replay/replay-histories.js";
 
 /**
  * An error as it is stored in the event log and in `RunInfo.error`. On replay a recorded
@@ -39,6 +40,7 @@ export const ErrorCode = {
   ResultTimeout: "RESULT_TIMEOUT",
   ScheduleNotFound: "SCHEDULE_NOT_FOUND",
   ScheduleExists: "SCHEDULE_EXISTS",
+  ReplayDiverged: "REPLAY_DIVERGED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -234,9 +236,42 @@ export class NonDeterminismError extends RepriseError {
   }
 }
 
+/** A call in the words of the code that makes it: `step "charge"`, `ctx.sleep()`, … */
 function describeCall(call: CallDescription | null): string {
   if (!call) return "nothing";
-  return call.name === null ? call.kind : `${call.kind} "${call.name}"`;
+  const name = call.name === null ? "" : ` "${call.name}"`;
+  switch (call.kind) {
+    case "StepCompleted":
+      return `step${name}`;
+    case "TimerStarted":
+      return call.name === "sleep" ? "ctx.sleep()" : `timer${name}`;
+    case "SignalConsumed":
+      return `waitForSignal${name}`;
+    case "ChildStarted":
+      return `child${name}`;
+    case "MarkerRecorded":
+      return call.name ? `ctx.${call.name}()` : "a marker";
+    case "RunCompleted":
+      return "the run's end";
+    default:
+      return `${call.kind}${name}`;
+  }
+}
+
+const ENDS: ReadonlySet<string> = new Set(["RunCompleted", "RunFailed", "RunCancelled"]);
+
+/** What changed, in words: a rename, a call added or removed, or a different kind of call. */
+function describeChange(recorded: CallDescription | null, actual: CallDescription | null): string {
+  if (recorded && actual && !ENDS.has(recorded.kind) && ENDS.has(actual.kind)) {
+    return `the history recorded ${describeCall(recorded)}, but the code now ends the run there (a call was removed, or moved behind a condition)`;
+  }
+  if (recorded && actual && ENDS.has(recorded.kind) && !ENDS.has(actual.kind)) {
+    return `the recorded run ended there, but the code now makes ${describeCall(actual)} (a call was added)`;
+  }
+  if (recorded && actual && recorded.kind === actual.kind) {
+    return `the history recorded ${describeCall(recorded)}, the code now makes ${describeCall(actual)} (renamed, or another call moved here)`;
+  }
+  return `the history recorded ${describeCall(recorded)}, the code now makes ${describeCall(actual)}`;
 }
 
 function describeDivergence(d: {
@@ -246,9 +281,11 @@ function describeDivergence(d: {
   actual: CallDescription | null;
 }): string {
   return (
-    `run ${d.runId} diverged from its history at position ${d.position}: ` +
-    `the history recorded ${describeCall(d.recorded)}, the code now makes ${describeCall(d.actual)}. ` +
-    `Guard the change with ctx.patched(id) so recorded runs keep the old path, or fork the run from an earlier step.`
+    `run ${d.runId} diverged from its history at position ${d.position}: ${describeChange(d.recorded, d.actual)}. ` +
+    `To keep runs recorded before the change on the old path, guard it with ctx.patched(id) ` +
+    `(if (ctx.patched("my-change")) { new code } else { old code }); ` +
+    `to move this run onto the new code instead, fork it from that position ` +
+    `(reprise runs fork ${d.runId} --from ${d.position}): the fork keeps what was recorded before it and runs on with today's code.`
   );
 }
 
@@ -356,6 +393,31 @@ export class ScheduleExistsError extends ValidationError {
   }
 }
 
+/**
+ * Some histories do not replay against today's code; `problems` says which and why, and the
+ * message lists them, one line each.
+ */
+export class ReplayDivergenceError extends RepriseError {
+  override name = "ReplayDivergenceError";
+  readonly results: readonly HistoryReplayResult[];
+  readonly problems: readonly HistoryReplayResult[];
+  constructor(results: readonly HistoryReplayResult[]) {
+    const problems = results.filter((r) => r.problem);
+    const lines = problems.map((r) => `  ${historyLabel(r)}: ${r.problem!.message}`);
+    super(`${problems.length} of ${results.length} histor${results.length === 1 ? "y does" : "ies do"} not replay against this code:\n${lines.join("\n")}`, {
+      code: ErrorCode.ReplayDiverged,
+      retryable: false,
+    });
+    this.results = results;
+    this.problems = problems;
+  }
+}
+
+function historyLabel(result: HistoryReplayResult): string {
+  const run = `run ${result.runId} (${result.workflowName})`;
+  return result.source ? `${result.source}, ${run}` : run;
+}
+
 /** Turns anything thrown into an `Error`. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
@@ -390,6 +452,17 @@ function jsonSafe(value: unknown): unknown {
   }
 }
 
+/** JavaScript's own error classes: rebuilt as instances, so `instanceof TypeError` holds on replay too. */
+const builtinClasses: Record<string, { prototype: Error }> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
 const errorClasses: Record<string, { prototype: Error }> = {
   RepriseError,
   NonRetryableError,
@@ -416,12 +489,15 @@ const errorClasses: Record<string, { prototype: Error }> = {
 
 /**
  * Rebuilds an error from its stored form: same `name`, `message`, `stack`, `code` and
- * `cause` chain. Reprise's own classes come back as instances of their class, with the
- * fields their constructors set restored from `data`.
+ * `cause` chain. Reprise's own classes and JavaScript's built-in ones (`TypeError`, …) come
+ * back as instances of their class, Reprise's with the fields their constructors set
+ * restored from `data`. Other classes come back as an `Error` with the recorded `name`: match
+ * your own errors by `name` or `code`, which replay keeps, rather than by `instanceof`.
  */
 export function deserializeError(stored: SerializedError): Error {
   const cls = errorClasses[stored.name];
-  const error: Error = cls ? (Object.create(cls.prototype) as Error) : new Error(stored.message);
+  const builtin = builtinClasses[stored.name];
+  const error: Error = cls ? (Object.create(cls.prototype) as Error) : builtin ? (Object.create(builtin.prototype) as Error) : new Error(stored.message);
   const fields: Record<string, unknown> = {
     name: stored.name,
     message: stored.message,

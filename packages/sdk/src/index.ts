@@ -105,14 +105,19 @@ export {
   ResultTimeoutError,
   ScheduleNotFoundError,
   ScheduleExistsError,
+  ReplayDivergenceError,
   serializeError,
   deserializeError,
   toError,
 } from "./errors.js";
 export type { SerializedError, CallDescription } from "./errors.js";
 export { replay } from "./replay/replay.js";
-export type { ReplayReport, ReplayOptions, Divergence } from "./replay/replay.js";
+export type { ReplayReport, ReplayOptions, Divergence, RecordedOutcome } from "./replay/replay.js";
+export { replayHistories } from "./replay/replay-histories.js";
+export type { ReplayableHistory, ReplayHistoriesOptions, HistoryReplayResult, ReplayProblem } from "./replay/replay-histories.js";
+export { exportHistory, parseHistory, HISTORY_FORMAT } from "./replay/exported-history.js";
+export type { ExportedHistory, ExportedEvent, HistoryEventLike, ParsedHistory } from "./replay/exported-history.js";
 export { Execution } from "./replay/execution.js";
 export { HistoryIndex } from "./replay/history-index.js";
-export type { Outcome, ExecutionOptions } from "./replay/execution.js";
+export type { Outcome, ExecutionOptions, RecordedFailure } from "./replay/execution.js";
 export type { ExecutionHost, LogEntry, InboxSignal, ChildStart, ChildOutcome, BreakerPermit } from "./replay/host.js";

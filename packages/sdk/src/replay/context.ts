@@ -65,6 +65,7 @@ function checkName(name: unknown, what: string): string {
 function marker(ex: Execution, name: string, make: () => unknown): unknown {
   ex.assertActive();
   const position = ex.takePosition();
+  if (ex.stopsAt(position)) ex.stopHere(position);
   const recorded = ex.history.at(position);
   ex.expect(position, recorded, MARKER_KINDS, { kind: EventKind.MarkerRecorded, name });
   if (recorded[0]) return (recorded[0].payload as MarkerPayload).value;
@@ -79,12 +80,13 @@ async function sleepUntil(ex: Execution, position: number, wakeAtFrom: (now: num
   const recorded = ex.history.at(position);
   ex.expect(position, recorded, TIMER_KINDS, { kind: EventKind.TimerStarted, name: SLEEP });
   if (findKind(recorded, EventKind.TimerFired)) return;
+  // A replay goes no further than the history: a timer it did not record firing has not fired.
+  if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
   const started = findKind(recorded, EventKind.TimerStarted);
   let wakeAt: number;
   if (started) {
     wakeAt = Date.parse((started.payload as TimerStartedPayload).wakeAt);
   } else {
-    if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
     wakeAt = wakeAtFrom(ex.host.now());
     ex.record(EventKind.TimerStarted, position, SLEEP, { wakeAt: new Date(wakeAt).toISOString() });
   }
@@ -109,7 +111,8 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
     : options.timeout === undefined
       ? undefined
       : toMillis(options.timeout);
-  if (findKind(recorded, EventKind.TimerFired)) throw new SignalTimeoutError(name, timeoutMs ?? 0);
+  const fired = findKind(recorded, EventKind.TimerFired);
+  if (fired) throw ex.rethrowRecorded(new SignalTimeoutError(name, timeoutMs ?? 0), { position, call: "signal", name, event: fired });
   if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
 
   let deadline = timer ? Date.parse((timer.payload as TimerStartedPayload).wakeAt) : undefined;
@@ -151,7 +154,8 @@ async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, 
   const failed = findKind(recorded, EventKind.ChildFailed);
   if (failed) {
     const { childId, error } = failed.payload as ChildFailedPayload;
-    throw ExecutionClass.markPosition(new ChildFailedError(childId, wf.name, deserializeError(error)), position);
+    const rethrown = ExecutionClass.markPosition(new ChildFailedError(childId, wf.name, deserializeError(error)), position);
+    throw ex.rethrowRecorded(rethrown, { position, call: "child", name: wf.name, event: failed });
   }
 
   const started = findKind(recorded, EventKind.ChildStarted);

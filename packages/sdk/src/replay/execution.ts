@@ -13,13 +13,14 @@ import { toJsonText } from "../json.js";
 import type { FailureHook, FailureInfo, Workflow, WorkflowContext } from "../workflow.js";
 import { parseWith } from "../workflow.js";
 import { createWorkflowContext } from "./context.js";
-import { HistoryIndex } from "./history-index.js";
+import { HistoryIndex, recordedCall } from "./history-index.js";
 import type { ExecutionHost, LogEntry } from "./host.js";
 
 /** How a run execution ended (for now): what the worker must record next. */
 export type Outcome =
   | { status: "completed"; output: unknown }
-  | { status: "failed"; error: SerializedError; position?: number }
+  /** `thrown` is the error itself (for `replay()`); the worker records `error`. */
+  | { status: "failed"; error: SerializedError; position?: number; thrown?: Error }
   /** Parked until `wakeAt` (null: until woken); `handedBack` when the worker asked it to stop early. */
   | { status: "suspended"; wakeAt: number | null; waiting: "sleeping" | "waiting"; handedBack?: boolean }
   | { status: "diverged"; error: NonDeterminismError }
@@ -51,6 +52,20 @@ export interface ExecutionOptions {
   heartbeats?: ReadonlyMap<number, unknown>;
   /** Replay only: stop after this position, as if the history ended there. */
   until?: number;
+  /** Replay only: called just before a recorded failure is thrown into the workflow. */
+  onRecordedFailure?: (failure: RecordedFailure) => void;
+}
+
+/** A failure the history recorded, about to be thrown into the workflow again. */
+export interface RecordedFailure {
+  position: number;
+  /** The durable call that failed: `step`, `child` or `signal` (a timed-out wait). */
+  call: "step" | "child" | "signal";
+  name: string;
+  /** The error the workflow is about to receive. */
+  error: Error;
+  /** The recorded event it comes from. */
+  event: HistoryEvent;
 }
 
 const failurePosition = Symbol("reprise.failurePosition");
@@ -80,6 +95,7 @@ export class Execution {
   readonly heartbeats: Map<number, unknown>;
   readonly ctx: WorkflowContext;
   readonly until: number | undefined;
+  private readonly onRecordedFailure: ((failure: RecordedFailure) => void) | undefined;
 
   private nextPosition = 0;
   private nextSeq: number;
@@ -114,6 +130,7 @@ export class Execution {
     this.timeoutMs = options.timeoutMs;
     this.heartbeats = new Map(options.heartbeats ?? []);
     this.until = options.until;
+    this.onRecordedFailure = options.onRecordedFailure;
     this.nextSeq = this.history.nextSeq;
     this.signalCursors = new Map(this.history.signalCursors);
     this.ctx = createWorkflowContext(this);
@@ -333,7 +350,7 @@ export class Execution {
       return;
     }
     if (!kinds.has(first.kind) || (first.name ?? null) !== actual.name) {
-      this.diverge(position, { kind: first.kind, name: first.name ?? null }, actual);
+      this.diverge(position, recordedCall(recorded)!, actual);
     }
   }
 
@@ -354,6 +371,22 @@ export class Execution {
   /** True when a replay with `until` must not go past this position. */
   stopsAt(position: number): boolean {
     return this.until !== undefined && position > this.until;
+  }
+
+  /**
+   * A synchronous call (`ctx.now()`, …) past `until`: it cannot park like an awaited one, so
+   * the replay ends here and the call throws into code whose outcome no longer counts.
+   */
+  stopHere(position: number): never {
+    this.blocked.set(position, { wakeAt: null, kind: "frontier" });
+    this.settle({ status: "suspended", wakeAt: null, waiting: "sleeping" });
+    throw new CancelledError("the replay stopped here (until)", { runId: this.runId });
+  }
+
+  /** Returns `error` to be thrown for a recorded failure, after telling the replay's observer. */
+  rethrowRecorded<E extends Error>(error: E, failure: Omit<RecordedFailure, "error">): E {
+    this.onRecordedFailure?.({ ...failure, error });
+    return error;
   }
 
   /** Throws (or strands the caller) once the execution has ended. */
@@ -432,9 +465,8 @@ export class Execution {
     if (this.settledWith) return;
     const unreached = this.history.firstPositionFrom(this.nextPosition);
     if (unreached !== undefined) {
-      const first = this.history.at(unreached)[0]!;
       try {
-        this.diverge(unreached, { kind: first.kind, name: first.name ?? null }, { kind: EventKind.RunCompleted, name: null });
+        this.diverge(unreached, recordedCall(this.history.at(unreached))!, { kind: EventKind.RunCompleted, name: null });
       } catch {
         return;
       }
@@ -467,7 +499,7 @@ export class Execution {
     }
     const serialized = serializeError(error);
     this.record(EventKind.RunFailed, null, null, position === undefined ? { error: serialized } : { error: serialized, position });
-    this.settle({ status: "failed", error: serialized, ...(position === undefined ? {} : { position }) });
+    this.settle({ status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) });
   }
 
   private settle(outcome: Outcome): void {

@@ -106,6 +106,30 @@ export class HistoryIndex {
 
 const EMPTY: readonly HistoryEvent[] = Object.freeze([]);
 
+/**
+ * What a position's recorded events say the code called there, in the terms the code's own
+ * side uses (`StepCompleted` for any step, `SignalConsumed` for a signal wait, …), so that a
+ * divergence compares like with like even when the step's first event is a failed attempt.
+ */
+export function recordedCall(events: readonly HistoryEvent[]): { kind: string; name: string | null } | undefined {
+  const first = events[0];
+  if (!first) return undefined;
+  const name = first.name ?? null;
+  switch (first.kind) {
+    case EventKind.StepAttemptFailed:
+    case EventKind.StepFailed:
+    case EventKind.DeadLettered:
+      return { kind: EventKind.StepCompleted, name };
+    case EventKind.TimerStarted:
+      return { kind: (first.payload as { signal?: boolean } | null)?.signal ? EventKind.SignalConsumed : EventKind.TimerStarted, name };
+    case EventKind.ChildCompleted:
+    case EventKind.ChildFailed:
+      return { kind: EventKind.ChildStarted, name };
+    default:
+      return { kind: first.kind, name };
+  }
+}
+
 /** Finds the first event of a kind in a position's list. */
 export function findKind(events: readonly HistoryEvent[], kind: EventKind): HistoryEvent | undefined {
   for (const event of events) if (event.kind === kind) return event;

@@ -44,7 +44,8 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     if (options.onFailure) {
       await ex.runHook(`step:${position}`, options.onFailure, ex.failureInfo(error, { stepName: name, attempt: attempts }));
     }
-    throw Execution.markPosition(new StepFailedError(name, attempts, deserializeError(error)), position);
+    const rethrown = Execution.markPosition(new StepFailedError(name, attempts, deserializeError(error)), position);
+    throw ex.rethrowRecorded(rethrown, { position, call: "step", name, event: failed });
   }
 
   let attempt = 1;

@@ -11,7 +11,8 @@ import { intFlag, parseFlags } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { style } from "./style.js";
 
-const DEFAULT_ENTRIES = ["examples/index.ts", "examples/index.js", "src/workflows.ts", "workflows.ts"];
+/** Where `reprise dev` and `reprise replay` look for workflows when no entry is given. */
+export const DEFAULT_ENTRIES = ["examples/index.ts", "examples/index.js", "src/workflows.ts", "workflows.ts"];
 
 /** What `reprise dev` passes to an entry's exported `dev()` function, if it has one. */
 export interface DevContext {

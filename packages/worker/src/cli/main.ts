@@ -4,6 +4,7 @@ import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
+import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { schedulesCommand } from "./schedules.js";
 import { workerCommand } from "./worker-command.js";
@@ -27,6 +28,10 @@ Usage:
                            [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
   reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
   reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
+  reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
+                                               replay a run against today's code, from the database or a file
+  reprise replay --workflow <name> --since 7d [--entry file]
+                                               the deploy gate: fails if a recent run would diverge
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -40,6 +45,7 @@ const commands: Record<string, Command> = {
   runs: runsCommand,
   dlq: dlqCommand,
   schedules: schedulesCommand,
+  replay: replayCommand,
 };
 
 /** Registers more top-level commands (replay, schedules, dlq live in their own files). */

@@ -14,6 +14,8 @@ export interface TimelineRow {
   detail: string;
   /** Failed attempts and other sub-lines. */
   notes: string[];
+  /** A line that must stand out (a divergence found by replay), shown under the row. */
+  alert?: string;
 }
 
 const RUN_LEVEL: Record<string, string> = {
@@ -27,12 +29,28 @@ const RUN_LEVEL: Record<string, string> = {
   HookCompleted: "hook",
 };
 
-function errorLine(error: SerializedError | undefined): string {
+/** `Name: message`, then the causes that the message does not already quote. */
+export function errorLine(error: SerializedError | undefined): string {
   if (!error) return "";
   let line = `${error.name}: ${error.message}`;
   let cause = error.cause;
-  for (let depth = 0; cause && depth < 3; depth++, cause = cause.cause) line += ` ← ${cause.name}: ${cause.message}`;
+  for (let depth = 0; cause && depth < 3; depth++, cause = cause.cause) {
+    if (!line.includes(cause.message)) line += ` ← ${cause.name}: ${cause.message}`;
+  }
   return line;
+}
+
+/**
+ * Where an error was thrown: the first frame of its innermost cause's stack that is the
+ * user's code (not Node's internals, not a dependency, not Reprise's own engine).
+ */
+export function errorOrigin(error: SerializedError | undefined): string | undefined {
+  let innermost = error;
+  for (let depth = 0; innermost?.cause && depth < 8; depth++) innermost = innermost.cause;
+  const frames = innermost?.stack?.split("\n").filter((l) => /^\s+at /.test(l)) ?? [];
+  const frame = frames.find((l) => !/node:internal|node_modules|\/packages\/(sdk|worker|store)\/(dist|src)\//.test(l))?.trim();
+  // Paths under the current directory read better relative: `at charge (src/pay.ts:12:9)`.
+  return frame?.replace(`file://${process.cwd()}/`, "").replace(`${process.cwd()}/`, "");
 }
 
 function summary(value: unknown, max = 60): string {
@@ -58,6 +76,11 @@ export function buildTimeline(events: readonly HistoryEvent[]): TimelineRow[] {
       if (event.kind === "RunStarted") detail = `${p.workflow ?? ""} ${summary(p.input)}`.trim();
       if (event.kind === "RunCompleted") detail = summary(p.output);
       if (event.kind === "RunFailed") detail = errorLine(p.error);
+      if (event.kind === "RunFailed" && p.position === undefined) {
+        rows.push(row(event, "run", "", status, detail));
+        origin(rows[rows.length - 1]!, p.error);
+        continue;
+      }
       if (event.kind === "RunRetried") detail = p.position !== undefined ? `reopens position ${p.position}` : "";
       if (event.kind === "RunForked") detail = `from ${p.from} at position ${p.fromPosition}`;
       if (event.kind === "CancelRequested" || event.kind === "RunCancelled") detail = p.reason ?? "";
@@ -69,12 +92,20 @@ export function buildTimeline(events: readonly HistoryEvent[]): TimelineRow[] {
     if (!current) {
       current = row(event, "", event.name ?? "", "", "");
       current.position = event.position;
+      // A step's row starts when its first attempt did, not when its first event was written.
+      const startedAt = typeof p.startedAt === "string" ? new Date(p.startedAt) : undefined;
+      if (startedAt && !Number.isNaN(startedAt.getTime())) current.at = startedAt;
       byPosition.set(event.position, current);
       rows.push(current);
     }
     apply(current, event, p);
   }
   return rows;
+}
+
+function origin(r: TimelineRow, error: SerializedError | undefined): void {
+  const at = errorOrigin(error);
+  if (at) r.notes.push(at);
 }
 
 function row(event: HistoryEvent, call: string, name: string, status: string, detail: string): TimelineRow {
@@ -95,7 +126,9 @@ function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): voi
       r.status = "retrying";
       r.attempts = p.attempt ?? null;
       r.durationMs = p.durationMs ?? null;
-      r.notes.push(`attempt ${p.attempt} failed: ${errorLine(p.error)} · retry in ${formatMillis(p.delayMs ?? 0)}`);
+      r.notes.push(
+        `attempt ${p.attempt} failed${typeof p.durationMs === "number" ? ` after ${formatMillis(p.durationMs)}` : ""}: ${errorLine(p.error)} · retried in ${formatMillis(p.delayMs ?? 0)}`,
+      );
       break;
     case "StepFailed":
       r.call = "step";
@@ -103,6 +136,7 @@ function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): voi
       r.attempts = p.attempts ?? null;
       r.durationMs = p.durationMs ?? r.durationMs;
       r.detail = errorLine(p.error);
+      origin(r, p.error);
       break;
     case "DeadLettered":
       r.status = "dead-lettered";
@@ -181,7 +215,7 @@ export function renderTimeline(rows: readonly TimelineRow[]): string {
     (STATUS_STYLE[r.status] ?? ((t: string) => t))(r.status),
     r.attempts === null ? "" : String(r.attempts),
     r.durationMs === null ? "" : formatMillis(r.durationMs),
-    `+${formatMillis(r.at.getTime() - start)}`,
+    `+${formatMillis(Math.max(0, r.at.getTime() - start))}`,
     r.status === "failed" ? style.red(r.detail) : r.detail,
   ]);
   const lines = table(cells, { header: ["#", "call", "name", "status", "att", "took", "at", "detail"] }).split("\n");
@@ -189,6 +223,7 @@ export function renderTimeline(rows: readonly TimelineRow[]): string {
   rows.forEach((r, i) => {
     out.push(lines[i + 1]!);
     for (const note of r.notes) out.push(style.dim(`     ↳ ${note}`));
+    if (r.alert) out.push(style.red(style.bold(`     ✗ ${r.alert}`)));
   });
   return out.join("\n");
 }
