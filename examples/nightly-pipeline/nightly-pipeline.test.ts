@@ -17,9 +17,9 @@ afterAll(async () => {
 });
 
 test("the 02:00 run processes the day before, in New York time, on DST days too", () => {
-  expect(dayBefore("2026-01-07T07:00:00.000Z")).toBe("2026-01-06");
-  expect(dayBefore("2026-03-08T07:00:00.000Z")).toBe("2026-03-07"); // 03:00 EDT, the day 02:00 does not exist
-  expect(dayBefore("2026-11-01T07:00:00.000Z")).toBe("2026-10-31");
+  expect(dayBefore(new Date("2026-01-07T07:00:00.000Z"))).toBe("2026-01-06");
+  expect(dayBefore(new Date("2026-03-08T07:00:00.000Z"))).toBe("2026-03-07"); // 03:00 EDT, the day 02:00 does not exist
+  expect(dayBefore(new Date("2026-11-01T07:00:00.000Z"))).toBe("2026-10-31");
 });
 
 test("the worker writes the declared schedule, and a backfill runs one pipeline per night", async () => {

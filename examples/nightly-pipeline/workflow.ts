@@ -14,8 +14,9 @@ const ZONE = "America/New_York";
 export const nightlyPipeline = workflow(
   {
     name: "nightly-pipeline",
-    // Scheduled runs receive { scheduledAt: "<ISO-8601>", ...schedule.input }.
-    input: z.object({ scheduledAt: z.iso.datetime(), source: z.string() }),
+    // Scheduled runs receive { scheduledAt, ...schedule.input }; the schema makes it a Date
+    // (the stored input is JSON, and is parsed by this schema on every execution).
+    input: z.object({ scheduledAt: z.coerce.date(), source: z.string() }),
     schedule: {
       cron: "0 2 * * *",
       timezone: ZONE,
@@ -27,7 +28,7 @@ export const nightlyPipeline = workflow(
   },
   async (ctx, { scheduledAt, source }) => {
     const day = dayBefore(scheduledAt);
-    ctx.log.info(`processing ${source} for ${day}`, { scheduledAt });
+    ctx.log.info(`processing ${source} for ${day}`, { scheduledAt: scheduledAt.toISOString() });
     const rows = await ctx.step("extract", () => extract(source, day));
     const clean = await ctx.step("transform", () => transform(rows));
     const loaded = await ctx.step("load", () => load(day, clean));
@@ -36,8 +37,8 @@ export const nightlyPipeline = workflow(
 );
 
 /** The calendar day before the slot, in the schedule's zone: `2026-01-06` for the 2026-01-07 02:00 run. */
-export function dayBefore(scheduledAt: string): string {
-  const local = formatInZone(new Date(scheduledAt), ZONE).slice(0, 10);
+export function dayBefore(scheduledAt: Date): string {
+  const local = formatInZone(scheduledAt, ZONE).slice(0, 10);
   const [y, m, d] = local.split("-").map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
 }

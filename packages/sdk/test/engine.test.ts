@@ -6,6 +6,7 @@ import {
   workflow,
 } from "@reprise/sdk";
 import { describe, expect, test } from "vitest";
+import { z } from "zod";
 import { execute } from "../../../test-support/memory-host.js";
 
 describe("the replay engine", () => {
@@ -134,5 +135,32 @@ describe("the replay engine", () => {
     const second = await execute(wf, { history });
     expect(second.outcome).toMatchObject({ status: "completed", output: "woke" });
     expect(second.host.appended.map((e) => e.kind)).toEqual(["TimerFired", "RunCompleted"]);
+  });
+
+  test("the function receives the stored input parsed by its schema again, the same on replay", async () => {
+    let seen: unknown;
+    const wf = workflow({ name: "typed-input", input: z.object({ at: z.coerce.date(), n: z.number().default(7) }) }, async (ctx, input) => {
+      seen = input;
+      return ctx.step("use", () => input.at.getTime() + input.n);
+    });
+    // As stored: JSON, after the client's parse (the Date became a string, the default is there).
+    const stored = { at: "2026-01-07T07:00:00.000Z", n: 7 };
+    const { outcome, history } = await execute(wf, { input: stored });
+    expect(seen).toEqual({ at: new Date("2026-01-07T07:00:00.000Z"), n: 7 });
+    expect(outcome).toMatchObject({ status: "completed", output: Date.parse("2026-01-07T07:00:00.000Z") + 7 });
+    seen = undefined;
+    expect((await replay(wf, history)).outcome).toBe("completed");
+    expect((seen as { at: Date }).at).toBeInstanceOf(Date);
+  });
+
+  test("a scheduled workflow without an input schema receives scheduledAt as a Date", async () => {
+    let seen: unknown;
+    const wf = workflow({ name: "nightly-untyped", schedule: { cron: "0 2 * * *" } }, async (_ctx, input: { scheduledAt: Date }) => {
+      seen = input.scheduledAt;
+      return input.scheduledAt.toISOString();
+    });
+    const { outcome } = await execute(wf, { input: { scheduledAt: "2026-01-07T07:00:00.000Z" } });
+    expect(seen).toBeInstanceOf(Date);
+    expect(outcome).toMatchObject({ status: "completed", output: "2026-01-07T07:00:00.000Z" });
   });
 });

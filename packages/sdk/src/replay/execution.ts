@@ -145,7 +145,7 @@ export class Execution {
     }
     if (!this.settledWith) {
       Promise.resolve()
-        .then(() => this.workflow.fn(this.ctx, this.input))
+        .then(() => this.workflow.fn(this.ctx, workflowInput(this.workflow, this.input)))
         .then(
           (value) => this.onReturn(value),
           (error) => this.onThrow(error),
@@ -520,6 +520,22 @@ export class Execution {
       input: this.input,
     };
   }
+}
+
+/**
+ * What the workflow function receives: the stored (JSON) input parsed again by the
+ * workflow's schema — deterministic, so `z.coerce.date()` or defaults give the same values
+ * on every replay — and, for a scheduled workflow without a schema, `scheduledAt` as a Date.
+ * A stored input that today's schema rejects fails the run with that ValidationError.
+ */
+function workflowInput(workflow: Workflow<any, any>, stored: unknown): unknown {
+  if (workflow.options.input) return workflow.parseInput(stored);
+  const scheduledAt = (stored as { scheduledAt?: unknown } | null)?.scheduledAt;
+  if (workflow.options.schedule && typeof scheduledAt === "string") {
+    const at = new Date(scheduledAt);
+    if (!Number.isNaN(at.getTime())) return { ...(stored as object), scheduledAt: at };
+  }
+  return stored;
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
