@@ -1,5 +1,5 @@
 import { toMillis, type Duration } from "./duration.js";
-import { RetryableError, ValidationError } from "./errors.js";
+import { CircuitOpenError, RetryableError, ValidationError } from "./errors.js";
 
 /** How a failed step is retried. Every field is optional. */
 export interface RetryPolicy {
@@ -70,10 +70,11 @@ export function resolveRetryPolicy(base?: RetryPolicy, override?: RetryPolicy): 
 /**
  * The delay before retry `n` (1 after the first failure): explicit `delays` when given,
  * else the backoff capped by `maxDelay`; then plus `random() * jitter * delay`.
- * A `RetryableError` with `retryAfter` overrides all of it.
+ * A `RetryableError` with `retryAfter`, or a `CircuitOpenError` (the breaker's remaining
+ * cool-down), overrides all of it.
  */
 export function retryDelayMs(policy: ResolvedRetryPolicy, n: number, error: unknown, random: () => number = Math.random): number {
-  if (error instanceof RetryableError && error.retryAfterMs !== undefined) return error.retryAfterMs;
+  if ((error instanceof RetryableError || error instanceof CircuitOpenError) && error.retryAfterMs !== undefined) return error.retryAfterMs;
   let delay: number;
   if (policy.delaysMs && policy.delaysMs.length > 0) {
     delay = policy.delaysMs[Math.min(n, policy.delaysMs.length) - 1]!;
