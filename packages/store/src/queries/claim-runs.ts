@@ -15,6 +15,10 @@ import { statement, type Queryable } from "../queryable.js";
  *
  * Claiming bumps lease_epoch: every later append of the run is fenced by it. Terminal runs
  * (claimed only to run a pending hook) keep their status.
+ *
+ * `resumed` says whether there is anything to load besides RunStarted (which the claim
+ * returns): events, or heartbeats a step saved before its worker died. The second probe
+ * matters for a crash in the middle of a run's first step, which leaves no event at all.
  */
 const SQL = `
 WITH ready AS (
@@ -46,7 +50,8 @@ FROM picked
 WHERE r.id = picked.id
 RETURNING r.id, r.workflow, r.queue, r.status, r.input, r.lease_epoch AS epoch, r.attempt,
   r.parent_id, r.deadline_at, r.timeout_ms, r.wakeups, r.cancel_requested, r.created_at,
-  EXISTS (SELECT 1 FROM :schema.events e WHERE e.run_id = r.id AND e.seq > 0) AS resumed,
+  (EXISTS (SELECT 1 FROM :schema.events e WHERE e.run_id = r.id AND e.seq > 0)
+    OR EXISTS (SELECT 1 FROM :schema.heartbeats h WHERE h.run_id = r.id)) AS resumed,
   now() AS db_now`;
 
 export interface ClaimedRun {
@@ -63,7 +68,7 @@ export interface ClaimedRun {
   wakeups: number;
   cancelRequested: { reason?: string } | null;
   createdAt: Date;
-  /** False for a run that never ran: its history is just RunStarted. */
+  /** False when there is nothing to load: the history is just RunStarted and no step saved a heartbeat. */
   resumed: boolean;
   dbNow: Date;
 }
