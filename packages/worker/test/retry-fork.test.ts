@@ -84,6 +84,36 @@ const interruptible = workflow({ name: "interruptible" }, async (ctx) => {
   });
 });
 
+/** A child that fails until its flag is raised, and a parent that waits for it. */
+const fetchChild = workflow({ name: "fetch-child" }, async (ctx) =>
+  ctx.step(
+    "fetch",
+    async () => {
+      await executed(ctx.runId, "fetch");
+      if (!(await flag("child-fixed"))) throw new Error("404 from the archive");
+      return "archived page";
+    },
+    { retry: { maxAttempts: 1 } },
+  ),
+);
+const fetchParent = workflow({ name: "fetch-parent" }, async (ctx) => {
+  const before = await ctx.step("prepare", async () => (await executed(ctx.runId, "prepare"), "prepared"));
+  const page = await ctx.child(fetchChild, undefined);
+  return `${before}, ${page}`;
+});
+
+/** Its second step takes longer than the run's timeout until its flag is raised. */
+const deadlined = workflow({ name: "deadlined", timeout: "400ms" }, async (ctx) => {
+  await ctx.step("quick", async () => (await executed(ctx.runId, "quick"), 1));
+  return ctx.step("slow", async ({ signal }) => {
+    await executed(ctx.runId, "slow");
+    if (!(await flag(`fast:${ctx.runId}`))) {
+      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
+    }
+    return "in time";
+  });
+});
+
 const sleepy = workflow({ name: "sleepy" }, async (ctx) => {
   await ctx.sleep("1h");
   return 1;
@@ -93,7 +123,7 @@ let worker: Worker;
 beforeAll(async () => {
   await store.migrate();
   await db.sql(`CREATE TABLE "${db.schema}".executions (run_id text, step text); CREATE TABLE "${db.schema}".flags (name text PRIMARY KEY)`);
-  worker = new Worker({ store, workflows: [pingService, pipeline, checker, interruptible, sleepy], pollInterval: "50ms", logger: silentLogger, migrate: false });
+  worker = new Worker({ store, workflows: [pingService, pipeline, checker, interruptible, sleepy, fetchParent, fetchChild, deadlined], pollInterval: "50ms", logger: silentLogger, migrate: false });
   await worker.start();
 });
 afterAll(async () => {
@@ -135,8 +165,8 @@ test("the seed scenario: after the run failed at ping, retry completes it and cr
 });
 
 test("retrying a run that is not failed or cancelled is an InvalidRunStateError", async () => {
-  const completed = await client.start(checker, undefined, { id: "checked-ok" });
   await raise("checked:checked-ok");
+  const completed = await client.start(checker, undefined, { id: "checked-ok" });
   await completed.result({ timeout: "20s" });
   const sleeping = await client.start(sleepy, undefined);
   await waitFor(async () => (await sleeping.status()).status === "sleeping", { what: "the run to sleep" });
@@ -174,6 +204,35 @@ test("a cancelled run can be retried: it goes on from where it was cancelled", a
   expect(await handle.result({ timeout: "20s" })).toBe("done");
   expect(await executions("interrupted-1")).toEqual({ first: 1, slow: 2 });
   expect(payloadsOf<RunRetriedPayload>(await handle.history(), "RunRetried")[0]).toMatchObject({ previousStatus: "cancelled" });
+});
+
+test("retrying a run that failed because its child failed retries the child too", async () => {
+  const handle = await client.start(fetchParent, undefined, { id: "parent-1" });
+  const error = await handle.result({ timeout: "20s" }).catch((e: unknown) => e);
+  expect((error as WorkflowFailedError).cause).toMatchObject({ name: "ChildFailedError", childId: "parent-1-1" });
+  expect((await client.status("parent-1-1")).status).toBe("failed");
+  await raise("child-fixed");
+  await client.retry("parent-1");
+  expect(await handle.result({ timeout: "20s" })).toBe("prepared, archived page");
+  expect(await client.status("parent-1-1")).toMatchObject({ status: "completed", attempt: 2 });
+  expect(await executions("parent-1")).toEqual({ prepare: 1 });
+  expect(await executions("parent-1-1")).toEqual({ fetch: 2 });
+});
+
+test("a run that timed out can be retried, with a fresh deadline", async () => {
+  const handle = await client.start(deadlined, undefined, { id: "deadlined-1" });
+  await expect(handle.result({ timeout: "20s" })).rejects.toMatchObject({ cause: { name: "WorkflowTimeoutError" } });
+  // Retried unchanged, it times out again: the deadline is counted from the retry.
+  await client.retry("deadlined-1");
+  await expect(handle.result({ timeout: "20s" })).rejects.toMatchObject({ cause: { name: "WorkflowTimeoutError" } });
+  const failures = (await handle.history()).filter((e) => e.kind === "RunFailed" || e.kind === "RunRetried");
+  expect(failures.map((e) => e.kind)).toEqual(["RunFailed", "RunRetried", "RunFailed"]);
+  expect(failures[2]!.createdAt.getTime() - failures[1]!.createdAt.getTime()).toBeGreaterThanOrEqual(400 - 15);
+  // Once the slow step is fast, a retry finishes in time; the step that completed never reran.
+  await raise("fast:deadlined-1");
+  await client.retry("deadlined-1");
+  expect(await handle.result({ timeout: "20s" })).toBe("in time");
+  expect(await executions("deadlined-1")).toEqual({ quick: 1, slow: 3 });
 });
 
 test("fork from a middle step re-executes only the steps from there on, and the new run records where it came from", async () => {
