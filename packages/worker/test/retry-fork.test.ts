@@ -287,6 +287,11 @@ test("reprise runs retry, fork and cancel do what the client does", async () => 
   expect(retried.stdout).toContain("run seed-cli queued again");
   await expect(handle.result({ timeout: "20s" })).resolves.toMatch(/^pong from https:\/\/cli.example/);
   expect(await executions("seed-cli")).toEqual({ "create-payload": 1, ping: 3 });
+  // The timeline keeps every failed attempt, also the one that ended the run before the retry.
+  const shown = (await reprise("runs", "show", "seed-cli")).stdout;
+  expect(shown).toContain("attempt 1 failed: Error: connect ECONNREFUSED https://cli.example (attempt 1) · retry in");
+  expect(shown).toContain("attempt 2 failed: Error: connect ECONNREFUSED https://cli.example (attempt 2) · gave up; reopened by a retry");
+  expect(shown).toContain("reopens position 1");
 
   const notFailed = await reprise("runs", "retry", "seed-cli").catch((e: { code: number; stderr: string }) => e);
   expect(notFailed).toMatchObject({ code: expect.any(Number) });
