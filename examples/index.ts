@@ -1,2 +1,4 @@
 // Every example workflow, for `reprise dev` (which runs the crash-resume demo).
 export { crashResume, dev } from "./crash-resume/index.js";
+export { prefectRetry } from "./prefect-retry/workflow.js";
+export { robustPipeline } from "./robust-pipeline/workflow.js";
