@@ -16,9 +16,12 @@ import { statement, type Queryable } from "../queryable.js";
  * Claiming bumps lease_epoch: every later append of the run is fenced by it. Terminal runs
  * (claimed only to run a pending hook) keep their status.
  *
- * `resumed` says whether there is anything to load besides RunStarted (which the claim
- * returns): events, or heartbeats a step saved before its worker died. The second probe
- * matters for a crash in the middle of a run's first step, which leaves no event at all.
+ * `resumed` says whether there may be anything to load besides RunStarted (which the claim
+ * returns): events, or heartbeats a step saved before its worker died. A crash in the
+ * middle of a run's first step leaves heartbeats but no event; heartbeats are only saved
+ * under a lease, so such a run was claimed before and its epoch is past 1. That test is
+ * free, where probing the heartbeats table cost ~8 µs per claimed run (measured, 500-run
+ * claims); the events probe stays for forks, whose copied events were never claimed.
  */
 const SQL = `
 WITH ready AS (
@@ -50,8 +53,7 @@ FROM picked
 WHERE r.id = picked.id
 RETURNING r.id, r.workflow, r.queue, r.status, r.input, r.lease_epoch AS epoch, r.attempt,
   r.parent_id, r.deadline_at, r.timeout_ms, r.wakeups, r.cancel_requested, r.created_at,
-  (EXISTS (SELECT 1 FROM :schema.events e WHERE e.run_id = r.id AND e.seq > 0)
-    OR EXISTS (SELECT 1 FROM :schema.heartbeats h WHERE h.run_id = r.id)) AS resumed,
+  (r.lease_epoch > 1 OR EXISTS (SELECT 1 FROM :schema.events e WHERE e.run_id = r.id AND e.seq > 0)) AS resumed,
   now() AS db_now`;
 
 export interface ClaimedRun {
@@ -68,7 +70,7 @@ export interface ClaimedRun {
   wakeups: number;
   cancelRequested: { reason?: string } | null;
   createdAt: Date;
-  /** False when there is nothing to load: the history is just RunStarted and no step saved a heartbeat. */
+  /** False when there is nothing to load: the run was never claimed before and its history is just RunStarted. */
   resumed: boolean;
   dbNow: Date;
 }
