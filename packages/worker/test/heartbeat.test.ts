@@ -111,3 +111,50 @@ test("a worker process killed in the middle of a long step: the step runs again 
     { attempt: 1, pid: process.pid, last_heartbeat: { done: 4 } },
   ]);
 });
+
+test("an attempt that timed out can no longer save heartbeats: its late saves are refused and do not overwrite its successor's", async () => {
+  const seen: Seen[] = [];
+  const refused: unknown[] = [];
+  let secondStarted!: () => void;
+  const second = new Promise<void>((resolve) => (secondStarted = resolve));
+  let zombieDone!: () => void;
+  const zombie = new Promise<void>((resolve) => (zombieDone = resolve));
+  const wf = workflow({ name: "zombie-heartbeat" }, async (ctx) =>
+    ctx.step(
+      "sync",
+      async ({ attempt, heartbeat, lastHeartbeat }) => {
+        seen.push({ attempt, lastHeartbeat });
+        if (attempt === 1) {
+          await heartbeat({ cursor: "a1" });
+          // Ignores its timeout and, while attempt 2 runs, goes on saving progress.
+          await second;
+          await heartbeat({ cursor: "stale, from timed-out attempt 1" }).catch((e: unknown) => refused.push(e));
+          zombieDone();
+          return "late";
+        }
+        if (attempt === 2) {
+          await heartbeat({ cursor: "a2" });
+          secondStarted();
+          await zombie;
+          throw new Error("connection reset");
+        }
+        return "done";
+      },
+      { timeout: "150ms", retry: { maxAttempts: 3, initialDelay: "10ms", jitter: 0 } },
+    ),
+  );
+  const worker = new Worker({ store, workflows: [wf], pollInterval: "50ms", logger: silentLogger, migrate: false });
+  await worker.start();
+  try {
+    expect(await client.run(wf, undefined, { timeout: "20s" })).toBe("done");
+  } finally {
+    await worker.stop();
+  }
+  expect(seen).toEqual([
+    { attempt: 1, lastHeartbeat: undefined },
+    { attempt: 2, lastHeartbeat: { cursor: "a1" } },
+    { attempt: 3, lastHeartbeat: { cursor: "a2" } },
+  ]);
+  expect(refused).toHaveLength(1);
+  expect(refused[0]).toMatchObject({ name: "StepTimeoutError" });
+});
