@@ -14,7 +14,7 @@ export interface RecordedAttempt {
   retryAt?: number;
 }
 
-/** Every recorded try of the step at `position` (or named `name`), in order. */
+/** Every recorded try of the step named `name`, in order (a manual retry's tries included). */
 export function attemptsOf(history: readonly HistoryEvent[], name: string): RecordedAttempt[] {
   const out: RecordedAttempt[] = [];
   for (const e of history) {

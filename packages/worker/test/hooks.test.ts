@@ -1,4 +1,13 @@
-import { Client, NonRetryableError, StepFailedError, WorkflowFailedError, workflow, type FailureInfo, type HookCompletedPayload } from "@reprise/sdk";
+import {
+  Client,
+  NonRetryableError,
+  StepFailedError,
+  WorkflowFailedError,
+  workflow,
+  type FailureInfo,
+  type HookCompletedPayload,
+  type Workflow,
+} from "@reprise/sdk";
 import { createStore } from "@reprise/store";
 import { Worker, silentLogger, type WorkerLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -32,7 +41,7 @@ function capturingLogger(): WorkerLogger & { lines: string[] } {
   };
 }
 
-async function withWorker<T>(workflows: Parameters<typeof hookedWorkflow>[0][], fn: (logger: ReturnType<typeof capturingLogger>) => Promise<T>, options = {}): Promise<T> {
+async function withWorker<T>(workflows: Workflow<any, any>[], fn: (logger: ReturnType<typeof capturingLogger>) => Promise<T>, options = {}): Promise<T> {
   const logger = capturingLogger();
   const worker = new Worker({ store, workflows, leaseDuration: "1s", pollInterval: "50ms", logger, migrate: false, ...options });
   await worker.start();
