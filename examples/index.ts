@@ -2,3 +2,5 @@
 export { crashResume, dev } from "./crash-resume/index.js";
 export { nightlyPipeline } from "./nightly-pipeline/index.js";
 export { orderCheckout } from "./order-checkout/index.js";
+export { prefectRetry } from "./prefect-retry/workflow.js";
+export { robustPipeline } from "./robust-pipeline/workflow.js";

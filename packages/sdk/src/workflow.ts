@@ -52,7 +52,10 @@ export interface StepContext {
   readonly stepName: string;
   /** Like `ctx.log`, tagged with the step and attempt. */
   readonly log: Logger;
-  /** Saves progress durably; the next attempt of this step reads it as `lastHeartbeat`. */
+  /**
+   * Saves progress durably; the next attempt of this step reads it as `lastHeartbeat`.
+   * Rejects (saving nothing) once this attempt is over: timed out, cancelled, or ended.
+   */
   heartbeat(details?: unknown): Promise<void>;
   /** What the last `heartbeat()` of an earlier attempt (or an earlier worker) saved. */
   readonly lastHeartbeat: unknown;

@@ -1,4 +1,4 @@
-import { resolveRetryPolicy, retryDelayMs, decideRetry, toMillis, toJsonText, NonRetryableError, RetryableError, ValidationError, serializeError, deserializeError, StepFailedError } from "@reprise/sdk";
+import { resolveRetryPolicy, retryDelayMs, decideRetry, toMillis, toJsonText, NonRetryableError, RetryableError, ValidationError, serializeError, deserializeError, StepFailedError, CircuitOpenError } from "@reprise/sdk";
 import { describe, expect, test } from "vitest";
 
 describe("durations", () => {
@@ -39,6 +39,10 @@ describe("retry policies", () => {
   test("RetryableError's retryAfter overrides the computed delay", () => {
     const p = resolveRetryPolicy({ initialDelay: 1000, jitter: 0 });
     expect(retryDelayMs(p, 1, new RetryableError("429", { retryAfter: "30s" }))).toBe(30_000);
+  });
+  test("an open circuit breaker's remaining cool-down overrides the computed delay", () => {
+    const p = resolveRetryPolicy({ initialDelay: 1000, jitter: 0.5 });
+    expect(retryDelayMs(p, 1, new CircuitOpenError("payments-api", 12_000))).toBe(12_000);
   });
   test("classification: non-retryable, validation, retryIf, then attempts left", () => {
     const p = resolveRetryPolicy({ maxAttempts: 3 });

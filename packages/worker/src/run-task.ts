@@ -153,7 +153,7 @@ export class RunTask {
         // that is recorded too: whoever sees the failure knows the alert went out, and a
         // worker that dies in between leaves the hook to the next (the run stays leased).
         await this.runtime.committer.commit(this.commitRequest(events, logs));
-        await this.runFailureHook(error, execution.history.nextSeq + events.length);
+        await this.runFailureHook(error, execution.nextEventSeq);
         return;
       }
       case "cancelled": {

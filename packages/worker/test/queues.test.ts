@@ -89,7 +89,8 @@ test("higher priority runs are claimed first, and a delayed run waits", async ()
     ctx.step("record", () => void order.push(input.label)),
   );
   const delayed = await client.start(wf, { label: "delayed" }, { delay: "700ms" });
-  const low = await Promise.all(["low-1", "low-2"].map((label) => client.start(wf, { label }, { priority: 0 })));
+  // One after the other: within a priority, the older run goes first.
+  const low = [await client.start(wf, { label: "low-1" }, { priority: 0 }), await client.start(wf, { label: "low-2" }, { priority: 0 })];
   const high = await client.start(wf, { label: "high" }, { priority: 10 });
   const worker = new Worker({ ...db.connection, workflows: [wf], concurrency: 1, pollInterval: "50ms", logger: silentLogger, migrate: false });
   await worker.start();

@@ -170,6 +170,14 @@ export class Execution {
     return this.settledWith !== undefined;
   }
 
+  /**
+   * The seq the next event of this run gets: past everything recorded so far, including
+   * what this execution already flushed (the history it started from knows none of that).
+   */
+  get nextEventSeq(): number {
+    return this.nextSeq;
+  }
+
   /** Cancels the run: signals are aborted and the run ends `cancelled`. */
   cancel(reason?: string): void {
     if (this.settledWith) return;

