@@ -307,7 +307,12 @@ export class Execution {
     if (!this.host.live || delay > this.suspendAfterMs || this.handingBack) return this.block(position, { wakeAt: at, kind });
     this.begin();
     try {
-      await sleepFor(delay, AbortSignal.any([this.abortController.signal, this.waitAbort.signal]));
+      // The wake-up time is durable before the wait: a crash during it must neither lose
+      // the timer nor start it over.
+      await this.flush();
+      const signal = AbortSignal.any([this.abortController.signal, this.waitAbort.signal]);
+      // Until the clock says it is due: a timer may fire a millisecond early.
+      for (let left = at - this.host.now(); left > 0; left = at - this.host.now()) await sleepFor(left, signal);
     } catch (error) {
       if (this.handingBack && !this.abortController.signal.aborted) return this.block(position, { wakeAt: at, kind });
       throw error;
