@@ -93,6 +93,7 @@ export class Execution {
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
   private readonly signalCursors: Map<string, string>;
   private readonly signalQueues = new Map<string, Promise<unknown>>();
+  private readonly parkedSignals = new Set<string>();
   private readonly patchDecisions = new Map<string, boolean>();
   private readonly deadline: number | undefined;
   private readonly timeoutMs: number | undefined;
@@ -383,6 +384,15 @@ export class Execution {
 
   signalCursor(name: string): string | undefined {
     return this.signalCursors.get(name);
+  }
+
+  /** True once a wait on this signal name parked the run in this execution. */
+  signalParked(name: string): boolean {
+    return this.parkedSignals.has(name);
+  }
+
+  parkSignal(name: string): void {
+    this.parkedSignals.add(name);
   }
 
   advanceSignalCursor(name: string, id: string): void {
