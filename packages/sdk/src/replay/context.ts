@@ -21,7 +21,7 @@ import { runMap } from "./map.js";
 import { runStep } from "./step.js";
 
 const TIMER_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.TimerFired]);
-const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
+const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalWaitStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
 const CHILD_KINDS: ReadonlySet<string> = new Set([EventKind.ChildStarted, EventKind.ChildCompleted, EventKind.ChildFailed]);
 const MARKER_KINDS: ReadonlySet<string> = new Set([EventKind.MarkerRecorded]);
 const SLEEP = "sleep";
@@ -147,6 +147,11 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
   if (read) {
     ex.record(EventKind.SignalConsumed, position, name, { signalId: read.id, payload: read.payload, sentAt: read.sentAt });
     return parseWith(schema, read.payload, what);
+  }
+  // The run stops here until signalled: a wait with no timer leaves a trace of that, so
+  // that a replay knows the run got this far (ctx.patched before it keeps the old branch).
+  if (!timer && deadline === undefined && !findKind(recorded, EventKind.SignalWaitStarted)) {
+    ex.record(EventKind.SignalWaitStarted, position, name, {});
   }
   return ex.block(position, { wakeAt: deadline ?? null, kind: "signal" });
 }
