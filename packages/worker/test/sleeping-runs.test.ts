@@ -1,6 +1,8 @@
 import { Client, workflow } from "@reprise/sdk";
 import { createStore, type NewRun } from "@reprise/store";
 import { Worker, silentLogger } from "@reprise/worker";
+import v8 from "node:v8";
+import vm from "node:vm";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { useTestSchema } from "../../../test-support/db.js";
@@ -26,6 +28,10 @@ afterAll(async () => {
 
 const count = async (where: string) => (await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${db.schema}".runs WHERE ${where}`))[0]!.n;
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+/** Live heap after a full collection. */
+const heap = () => (gc(), gc(), process.memoryUsage().heapUsed);
 
 /** A plan node of EXPLAIN (FORMAT JSON), with the fields read here. */
 interface PlanNode {
@@ -51,6 +57,7 @@ test("10,000 sleeping runs hold no worker slot and no timer; a new run starts at
     expect((await store.startRuns(runs)).size).toBe(1_000);
   }
   const timersBefore = timers();
+  const heapBefore = heap();
 
   worker = new Worker({ store, workflows: [dormant, quick], concurrency: 10, pollInterval: "200ms", logger: silentLogger, migrate: false });
   const started = Date.now();
@@ -63,6 +70,9 @@ test("10,000 sleeping runs hold no worker slot and no timer; a new run starts at
   expect(await count("lease_owner IS NOT NULL")).toBe(0);
   expect(await count("status = 'sleeping' AND available_at > now() + interval '59 minutes'")).toBe(SLEEPERS);
   expect(timers() - timersBefore, "timers held by the worker").toBeLessThan(20);
+  // Nor memory: what a parked run's execution held is garbage once it suspended.
+  const heapGrowth = heap() - heapBefore;
+  expect(heapGrowth, "bytes of heap kept after 10,000 runs suspended").toBeLessThan(8 * 1024 * 1024);
 
   // A new run on the same queue is not stuck behind them.
   const t0 = Date.now();
@@ -109,7 +119,7 @@ test("10,000 sleeping runs hold no worker slot and no timer; a new run starts at
     expect(blocks).toBeLessThan(100);
     console.log(
       `[sleeping-runs] ${SLEEPERS} runs suspended in ${suspendMs} ms; new run done in ${freshMs} ms; ` +
-        `claim median ${medianMs.toFixed(2)} ms (server ${executionMs.toFixed(3)} ms, ${blocks} buffers); ` +
+        `heap +${(heapGrowth / 1024 / 1024).toFixed(1)} MiB; claim median ${medianMs.toFixed(2)} ms (server ${executionMs.toFixed(3)} ms, ${blocks} buffers); ` +
         `plan: ${scans.map((n) => `${n["Node Type"]} ${n["Index Name"]} rows=${n["Actual Rows"]}`).join(", ")}`,
     );
   } finally {

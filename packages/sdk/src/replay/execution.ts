@@ -55,7 +55,12 @@ export interface ExecutionOptions {
 const failurePosition = Symbol("reprise.failurePosition");
 /** A step's failure hook is given up (and logged) after this long. */
 const HOOK_TIMEOUT_MS = 60_000;
-const NEVER: Promise<never> = new Promise<never>(() => {});
+/**
+ * A promise that never settles, new for each caller: whoever awaits it is parked, and is
+ * garbage once nothing else refers to it. (One shared promise would hold a reaction for
+ * every branch ever parked on it — each suspended run's whole execution, forever.)
+ */
+const never = (): Promise<never> => new Promise<never>(() => {});
 
 /**
  * One execution of a run: drives the workflow function against its history, answering
@@ -268,12 +273,12 @@ export class Execution {
   block(position: number, wait: BlockedWait): Promise<never> {
     this.blocked.set(position, wait);
     this.checkQuiescent();
-    return NEVER;
+    return never();
   }
 
   /** A promise for a branch that must not go on (the run has ended under it). */
   stranded(): Promise<never> {
-    return NEVER;
+    return never();
   }
 
   private checkQuiescent(): void {
