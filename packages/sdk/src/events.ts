@@ -13,6 +13,11 @@ export const EventKind = {
   TimerFired: "TimerFired",
   SignalReceived: "SignalReceived",
   SignalConsumed: "SignalConsumed",
+  /**
+   * A signal wait without a timeout parked the run: the run reached this position (a wait
+   * with a timeout records TimerStarted instead), which `ctx.patched` must know on replay.
+   */
+  SignalWaitStarted: "SignalWaitStarted",
   ChildStarted: "ChildStarted",
   ChildCompleted: "ChildCompleted",
   ChildFailed: "ChildFailed",

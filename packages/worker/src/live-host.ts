@@ -14,8 +14,6 @@ import { LeaseLostError } from "./errors.js";
 import type { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
 
-const NEVER = new Promise<never>(() => {});
-
 /**
  * The engine's window on the world for one run on this worker: appends go through the
  * group committer, fenced by the run's lease; reads go to the store. A read that keeps
@@ -115,7 +113,7 @@ export class LiveHost implements ExecutionHost {
         if (!isConnectionError(error)) throw error;
         if (Date.now() - started > this.runtime.leaseMs) {
           this.task.leaseLost(new LeaseLostError(this.task.id, "the database stayed unreachable longer than the lease"));
-          return NEVER;
+          return new Promise<never>(() => {}); // parked until the execution is dropped
         }
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 2_000);

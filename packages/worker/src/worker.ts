@@ -97,6 +97,7 @@ export class Worker {
     this.state = "starting";
     if (this.options.migrate) await this.store.migrate();
     await this.scheduler?.syncDeclared();
+    await this.sampleClock();
     if (this.store.connectionString) {
       this.listener = this.store.listen({
         onNotify: (payload) => this.onNotify(payload),
@@ -157,6 +158,23 @@ export class Worker {
     this.state = "stopped";
     this.options.logger.info(`worker ${this.id} stopped`);
     this.markClosed();
+  }
+
+  /**
+   * Reads the database clock before the first claim, twice: the first read pays for a new
+   * connection and is a poor sample; the second, on a warm one, is a good one. Claims and
+   * heartbeats refine it later, so a database out of reach is no reason to fail here.
+   */
+  private async sampleClock(): Promise<void> {
+    try {
+      for (let i = 0; i < 2; i++) {
+        const sentAt = Date.now();
+        const dbNow = await this.store.now();
+        this.runtime.clock.observe(dbNow, sentAt, Date.now());
+      }
+    } catch {
+      // The claim loop reports an unreachable database.
+    }
   }
 
   /** Resolves when no run is in flight. */

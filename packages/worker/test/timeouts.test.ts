@@ -168,7 +168,8 @@ test("the workflow timeout fails a run waiting for a signal", async () => {
   const handle = await client.start(waiter, undefined);
   await waitFor(async () => (await handle.status()).status === "waiting", { what: "the run to wait for its signal" });
   const history = await expectTimedOut(handle, 1500);
-  expect(shapeOf(history)).toEqual(["RunStarted", "StepCompleted:before", "RunFailed", "HookCompleted"]);
+  // The parked wait is recorded (so a later ctx.patched() before it keeps this run's branch).
+  expect(shapeOf(history)).toEqual(["RunStarted", "StepCompleted:before", "SignalWaitStarted:approval", "RunFailed", "HookCompleted"]);
 });
 
 test("the workflow timeout cuts a long retry delay short", async () => {

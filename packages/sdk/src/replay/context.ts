@@ -14,13 +14,14 @@ import { toJsonText } from "../json.js";
 import type { ChildOptions, Logger, Schema, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow.js";
 import { parseWith } from "../workflow.js";
 import type { Execution } from "./execution.js";
+import type { InboxSignal } from "./host.js";
 import { Execution as ExecutionClass } from "./execution.js";
 import { findKind } from "./history-index.js";
 import { runMap } from "./map.js";
 import { runStep } from "./step.js";
 
 const TIMER_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.TimerFired]);
-const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
+const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalWaitStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
 const CHILD_KINDS: ReadonlySet<string> = new Set([EventKind.ChildStarted, EventKind.ChildCompleted, EventKind.ChildFailed]);
 const MARKER_KINDS: ReadonlySet<string> = new Set([EventKind.MarkerRecorded]);
 const SLEEP = "sleep";
@@ -121,24 +122,39 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
     ex.record(EventKind.TimerStarted, position, name, { wakeAt: new Date(deadline).toISOString(), signal: true, timeoutMs });
   }
   // Reads for one name go in call order, so parallel waits take signals first-in first-out.
-  const signal = await ex.withSignalQueue(name, async () => {
-    ex.begin();
-    try {
-      const found = await ex.host.readSignal(name, ex.signalCursor(name));
-      if (found) ex.advanceSignalCursor(name, found.id);
-      return found;
-    } finally {
-      ex.end();
+  // Once a wait parks the run, later waits on that name park too without reading: a signal
+  // that lands meanwhile is the parked wait's, and it reads first when the run resumes.
+  const read = await ex.withSignalQueue(name, async (): Promise<InboxSignal | "timeout" | null> => {
+    let found: InboxSignal | null = null;
+    if (!ex.signalParked(name)) {
+      ex.begin();
+      try {
+        found = await ex.host.readSignal(name, ex.signalCursor(name));
+      } finally {
+        ex.end();
+      }
     }
+    if (found) {
+      ex.advanceSignalCursor(name, found.id);
+      return found;
+    }
+    if (deadline !== undefined && deadline <= ex.host.now()) return "timeout";
+    ex.parkSignal(name);
+    return null;
   });
   if (ex.settled) return ex.stranded();
-  if (signal) {
-    ex.record(EventKind.SignalConsumed, position, name, { signalId: signal.id, payload: signal.payload, sentAt: signal.sentAt });
-    return parseWith(schema, signal.payload, what);
-  }
-  if (deadline !== undefined && deadline <= ex.host.now()) {
+  if (read === "timeout") {
     ex.record(EventKind.TimerFired, position, name, {});
     throw new SignalTimeoutError(name, timeoutMs ?? 0);
+  }
+  if (read) {
+    ex.record(EventKind.SignalConsumed, position, name, { signalId: read.id, payload: read.payload, sentAt: read.sentAt });
+    return parseWith(schema, read.payload, what);
+  }
+  // The run stops here until signalled: a wait with no timer leaves a trace of that, so
+  // that a replay knows the run got this far (ctx.patched before it keeps the old branch).
+  if (!timer && deadline === undefined && !findKind(recorded, EventKind.SignalWaitStarted)) {
+    ex.record(EventKind.SignalWaitStarted, position, name, {});
   }
   return ex.block(position, { wakeAt: deadline ?? null, kind: "signal" });
 }

@@ -71,7 +71,12 @@ export interface RecordedFailure {
 const failurePosition = Symbol("reprise.failurePosition");
 /** A step's failure hook is given up (and logged) after this long. */
 const HOOK_TIMEOUT_MS = 60_000;
-const NEVER: Promise<never> = new Promise<never>(() => {});
+/**
+ * A promise that never settles, new for each caller: whoever awaits it is parked, and is
+ * garbage once nothing else refers to it. (One shared promise would hold a reaction for
+ * every branch ever parked on it — each suspended run's whole execution, forever.)
+ */
+const never = (): Promise<never> => new Promise<never>(() => {});
 
 /**
  * One execution of a run: drives the workflow function against its history, answering
@@ -110,6 +115,7 @@ export class Execution {
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
   private readonly signalCursors: Map<string, string>;
   private readonly signalQueues = new Map<string, Promise<unknown>>();
+  private readonly parkedSignals = new Set<string>();
   private readonly patchDecisions = new Map<string, boolean>();
   private readonly deadline: number | undefined;
   private readonly timeoutMs: number | undefined;
@@ -293,12 +299,12 @@ export class Execution {
   block(position: number, wait: BlockedWait): Promise<never> {
     this.blocked.set(position, wait);
     this.checkQuiescent();
-    return NEVER;
+    return never();
   }
 
   /** A promise for a branch that must not go on (the run has ended under it). */
   stranded(): Promise<never> {
-    return NEVER;
+    return never();
   }
 
   private checkQuiescent(): void {
@@ -333,7 +339,12 @@ export class Execution {
     if (!this.host.live || delay > this.suspendAfterMs || this.handingBack) return this.block(position, { wakeAt: at, kind });
     this.begin();
     try {
-      await sleepFor(delay, AbortSignal.any([this.abortController.signal, this.waitAbort.signal]));
+      // The wake-up time is durable before the wait: a crash during it must neither lose
+      // the timer nor start it over.
+      await this.flush();
+      const signal = AbortSignal.any([this.abortController.signal, this.waitAbort.signal]);
+      // Until the clock says it is due: a timer may fire a millisecond early.
+      for (let left = at - this.host.now(); left > 0; left = at - this.host.now()) await sleepFor(left, signal);
     } catch (error) {
       if (this.handingBack && !this.abortController.signal.aborted) return this.block(position, { wakeAt: at, kind });
       throw error;
@@ -420,6 +431,15 @@ export class Execution {
 
   signalCursor(name: string): string | undefined {
     return this.signalCursors.get(name);
+  }
+
+  /** True once a wait on this signal name parked the run in this execution. */
+  signalParked(name: string): boolean {
+    return this.parkedSignals.has(name);
+  }
+
+  parkSignal(name: string): void {
+    this.parkedSignals.add(name);
   }
 
   advanceSignalCursor(name: string, id: string): void {

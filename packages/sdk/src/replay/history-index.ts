@@ -122,6 +122,8 @@ export function recordedCall(events: readonly HistoryEvent[]): { kind: string; n
       return { kind: EventKind.StepCompleted, name };
     case EventKind.TimerStarted:
       return { kind: (first.payload as { signal?: boolean } | null)?.signal ? EventKind.SignalConsumed : EventKind.TimerStarted, name };
+    case EventKind.SignalWaitStarted:
+      return { kind: EventKind.SignalConsumed, name };
     case EventKind.ChildCompleted:
     case EventKind.ChildFailed:
       return { kind: EventKind.ChildStarted, name };

@@ -19,7 +19,7 @@ Usage:
   reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
-  reprise runs signal <id> <name> [json]
+  reprise runs signal <id> <name> [json] [--entry file]   (--entry: check the payload with the workflow's schema)
   reprise dlq list [--workflow W] [--run R]    items ctx.map dead-lettered
   reprise dlq retry <id>                       redrive one: it runs again, its map's other items keep their results
   reprise schedules list [--workflow W]        next fire times (in each schedule's zone), last outcome, paused

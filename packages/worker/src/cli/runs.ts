@@ -165,10 +165,13 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   },
 
   async signal(args) {
-    const { values, positionals } = parseFlags(args, {});
+    const { values, positionals } = parseFlags(args, { entry: { type: "string" } });
     const [id, name, json] = positionals;
-    if (!id || !name) throw new UsageError("usage: reprise runs signal <id> <name> [json payload]");
+    if (!id || !name) throw new UsageError("usage: reprise runs signal <id> <name> [json payload] [--entry file]");
     const payload = parseJsonArg(json, "the payload");
+    // With the code at hand, the client checks the payload against the workflow's declared
+    // signal schema before anything is stored (without it, the wait checks it on arrival).
+    if (values.entry) await loadWorkflows(values.entry);
     await withClient(values, async (client) => {
       await client.signal(id, name, payload);
       console.log(`signal "${name}" delivered to run ${id}`);

@@ -160,6 +160,11 @@ function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): voi
       r.status = r.call === "signal" ? "timed out" : "fired";
       r.durationMs = event.createdAt.getTime() - r.at.getTime();
       break;
+    case "SignalWaitStarted":
+      r.call = "signal";
+      r.status = "waiting";
+      r.detail = "no timeout";
+      break;
     case "SignalConsumed":
       r.call = "signal";
       r.status = "received";
