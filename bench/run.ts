@@ -57,7 +57,20 @@ async function floor(): Promise<{ insert: Summary; select1: Summary }> {
 }
 
 /** A 100-step sequential workflow of no-op steps: ms per step, round trips and commits per step. */
-async function steps(): Promise<{ step: Summary; wholeRun: Summary; queriesPerStep: number; commitsPerStep: number; walPerStep: number }> {
+/**
+ * A 100-step sequential workflow of no-op steps: ms per step, round trips and commits per
+ * step. After every run the floor is measured again on the same machine, right away, and
+ * the ratio is taken per run: the load of a shared machine moves both together.
+ */
+async function steps(): Promise<{
+  step: Summary;
+  ratio: Summary;
+  floor: Summary;
+  wholeRun: Summary;
+  queriesPerStep: number;
+  commitsPerStep: number;
+  walPerStep: number;
+}> {
   return withStore(async (store, schema) => {
     let marks: number[] = [];
     let finished: () => void = () => undefined;
@@ -74,17 +87,28 @@ async function steps(): Promise<{ step: Summary; wholeRun: Summary; queriesPerSt
     const client = new Client({ store, migrate: false });
     const counters = new ServerCounters(url);
     await counters.open();
+    const floorClient = new pg.Client({ connectionString: url });
+    await floorClient.connect();
+    await floorClient.query("CREATE TABLE IF NOT EXISTS bench_floor_steps (id bigserial PRIMARY KEY, v int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
+    const floorNow = async () => {
+      const t = now();
+      for (let i = 0; i < 300; i++) await floorClient.query({ name: "floor-steps", text: "INSERT INTO bench_floor_steps (v) VALUES ($1)", values: [i] });
+      return (now() - t) / 300;
+    };
+    await floorNow();
     // Warm up (JIT, connections, prepared statements) with 3,000 steps: a worker runs for days.
     for (let i = 0; i < 30; i++) {
       marks = [];
       await client.run(wf, undefined);
     }
     const perStep: number[] = [];
+    const ratios: number[] = [];
+    const floors: number[] = [];
     const whole: number[] = [];
     let q = 0;
     let xid = 0;
     let wal = 0;
-    for (let r = 0; r < REPS; r++) {
+    for (let r = 0; r < REPS * 2; r++) {
       marks = [];
       let q0 = 0;
       let c0 = { xid: 0, wal: 0 };
@@ -99,18 +123,32 @@ async function steps(): Promise<{ step: Summary; wholeRun: Summary; queriesPerSt
       await done;
       const ended = now();
       await handle.result();
-      perStep.push((marks[99]! - marks[0]!) / 99);
-      whole.push((ended - started) / 100);
       if (r === 0) {
         const c1 = await counters.read();
         q = (queries() - q0) / 99;
         xid = (c1.xid - c0.xid) / 99;
         wal = (c1.wal - c0.wal) / 99;
       }
+      const step = (marks[99]! - marks[0]!) / 99;
+      perStep.push(step);
+      whole.push((ended - started) / 100);
+      const floor = await floorNow();
+      floors.push(floor);
+      ratios.push(step / floor);
     }
     await counters.close();
+    await floorClient.query("DROP TABLE bench_floor_steps");
+    await floorClient.end();
     await worker.stop();
-    return { step: summarize(perStep), wholeRun: summarize(whole), queriesPerStep: q, commitsPerStep: xid, walPerStep: wal };
+    return {
+      step: summarize(perStep),
+      ratio: summarize(ratios),
+      floor: summarize(floors),
+      wholeRun: summarize(whole),
+      queriesPerStep: q,
+      commitsPerStep: xid,
+      walPerStep: wal,
+    };
   });
 }
 
@@ -229,7 +267,7 @@ try {
   const results = {
     floor_insert_ms: fmt(f.insert.median),
     step_ms: fmt(s.step.median),
-    step_ratio: fmt(s.step.median / f.insert.median),
+    step_ratio: fmt(s.ratio.median),
     workflows_per_s: Math.round(d.rate.median),
     start_latency_p50_ms: fmt(l.p50),
     start_latency_p99_ms: fmt(l.p99),
@@ -243,6 +281,8 @@ try {
       select1_ms: fmt(f.select1.median),
       floor_insert: f.insert,
       step: s.step,
+      step_ratio_per_run: s.ratio,
+      floor_insert_between_step_runs: s.floor,
       step_incl_run_start_and_end_ms: fmt(s.wholeRun.median),
       round_trips_per_step: fmt(s.queriesPerStep),
       commits_per_step: fmt(s.commitsPerStep),
@@ -259,7 +299,7 @@ try {
   const table: [string, string, string][] = [
     ["floor_insert_ms", String(results.floor_insert_ms), "one durable 1-row INSERT round trip (node-pg, sequential)"],
     ["step_ms", String(results.step_ms), `per step of a 100-step sequential workflow; ${fmt(s.queriesPerStep)} round trips, ${fmt(s.commitsPerStep)} commits per step`],
-    ["step_ratio", String(results.step_ratio), "step_ms / floor_insert_ms"],
+    ["step_ratio", String(results.step_ratio), `median of per-run ratios, each run's steps against a floor measured right after it (floor there: ${fmt(s.floor.median)} ms)`],
     ["workflows_per_s", String(results.workflows_per_s), `1-step workflows drained by one worker (concurrency ${DRAIN_CONCURRENCY}, ${DRAIN_N} runs); concurrency 10: ${Math.round(dDefault.rate.median)}/s`],
     ["start_latency_p50_ms", String(results.start_latency_p50_ms), "client.start → first step body, idle worker"],
     ["start_latency_p99_ms", String(results.start_latency_p99_ms), ""],

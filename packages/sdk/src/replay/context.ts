@@ -124,22 +124,22 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
   // Reads for one name go in call order, so parallel waits take signals first-in first-out.
   // Once a wait parks the run, later waits on that name park too without reading: a signal
   // that lands meanwhile is the parked wait's, and it reads first when the run resumes.
-  const read = await ex.withSignalQueue(name, async (): Promise<InboxSignal | "timeout" | null> => {
+  const read = await ex.signals.inTurn(name, async (): Promise<InboxSignal | "timeout" | null> => {
     let found: InboxSignal | null = null;
-    if (!ex.signalParked(name)) {
+    if (!ex.signals.isParked(name)) {
       ex.begin();
       try {
-        found = await ex.host.readSignal(name, ex.signalCursor(name));
+        found = await ex.host.readSignal(name, ex.signals.cursor(name));
       } finally {
         ex.end();
       }
     }
     if (found) {
-      ex.advanceSignalCursor(name, found.id);
+      ex.signals.consumed(name, found.id);
       return found;
     }
     if (deadline !== undefined && deadline <= ex.host.now()) return "timeout";
-    ex.parkSignal(name);
+    ex.signals.park(name);
     return null;
   });
   if (ex.settled) return ex.stranded();

@@ -13,20 +13,14 @@ import { toJsonText } from "../json.js";
 import type { FailureHook, FailureInfo, Workflow, WorkflowContext } from "../workflow.js";
 import { parseWith } from "../workflow.js";
 import { createWorkflowContext } from "./context.js";
+export type { Outcome, RecordedFailure } from "./outcome.js";
+export { sleepFor } from "./sleep-for.js";
 import { HistoryIndex, recordedCall } from "./history-index.js";
 import type { ExecutionHost, LogEntry } from "./host.js";
-
-/** How a run execution ended (for now): what the worker must record next. */
-export type Outcome =
-  | { status: "completed"; output: unknown }
-  /** `thrown` is the error itself (for `replay()`); the worker records `error`. */
-  | { status: "failed"; error: SerializedError; position?: number; thrown?: Error }
-  /** Parked until `wakeAt` (null: until woken); `handedBack` when the worker asked it to stop early. */
-  | { status: "suspended"; wakeAt: number | null; waiting: "sleeping" | "waiting"; handedBack?: boolean }
-  | { status: "diverged"; error: NonDeterminismError }
-  | { status: "cancelled"; reason?: string }
-  /** The lease was lost or the log refused an append: nothing more may be recorded. */
-  | { status: "aborted"; reason: Error };
+import type { Outcome, RecordedFailure } from "./outcome.js";
+import { SignalInbox } from "./signal-inbox.js";
+import { sleepFor } from "./sleep-for.js";
+import { workflowInput } from "./workflow-input.js";
 
 /** A wait that only a later claim of the run can end. */
 interface BlockedWait {
@@ -54,18 +48,6 @@ export interface ExecutionOptions {
   until?: number;
   /** Replay only: called just before a recorded failure is thrown into the workflow. */
   onRecordedFailure?: (failure: RecordedFailure) => void;
-}
-
-/** A failure the history recorded, about to be thrown into the workflow again. */
-export interface RecordedFailure {
-  position: number;
-  /** The durable call that failed: `step`, `child` or `signal` (a timed-out wait). */
-  call: "step" | "child" | "signal";
-  name: string;
-  /** The error the workflow is about to receive. */
-  error: Error;
-  /** The recorded event it comes from. */
-  event: HistoryEvent;
 }
 
 const failurePosition = Symbol("reprise.failurePosition");
@@ -99,6 +81,8 @@ export class Execution {
   readonly abortController = new AbortController();
   readonly heartbeats: Map<number, unknown>;
   readonly ctx: WorkflowContext;
+  /** The run's signal inbox as this execution reads it. */
+  readonly signals: SignalInbox;
   readonly until: number | undefined;
   private readonly onRecordedFailure: ((failure: RecordedFailure) => void) | undefined;
 
@@ -113,9 +97,6 @@ export class Execution {
   private settledWith: Outcome | undefined;
   private resolveOutcome!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
-  private readonly signalCursors: Map<string, string>;
-  private readonly signalQueues = new Map<string, Promise<unknown>>();
-  private readonly parkedSignals = new Set<string>();
   private readonly patchDecisions = new Map<string, boolean>();
   private readonly deadline: number | undefined;
   private readonly timeoutMs: number | undefined;
@@ -138,7 +119,7 @@ export class Execution {
     this.until = options.until;
     this.onRecordedFailure = options.onRecordedFailure;
     this.nextSeq = this.history.nextSeq;
-    this.signalCursors = new Map(this.history.signalCursors);
+    this.signals = new SignalInbox(this.history.signalCursors);
     this.ctx = createWorkflowContext(this);
   }
 
@@ -416,37 +397,6 @@ export class Execution {
     throw new CancelledError("the run is no longer executing here", { runId: this.runId });
   }
 
-  // ---- signals ---------------------------------------------------------------------
-
-  /** Serialises inbox reads per signal name so that waits take signals in call order. */
-  withSignalQueue<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.signalQueues.get(name) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    this.signalQueues.set(
-      name,
-      next.catch(() => undefined),
-    );
-    return next;
-  }
-
-  signalCursor(name: string): string | undefined {
-    return this.signalCursors.get(name);
-  }
-
-  /** True once a wait on this signal name parked the run in this execution. */
-  signalParked(name: string): boolean {
-    return this.parkedSignals.has(name);
-  }
-
-  parkSignal(name: string): void {
-    this.parkedSignals.add(name);
-  }
-
-  advanceSignalCursor(name: string, id: string): void {
-    const seen = this.signalCursors.get(name);
-    if (seen === undefined || BigInt(id) > BigInt(seen)) this.signalCursors.set(name, id);
-  }
-
   // ---- versioning ------------------------------------------------------------------
 
   patched(id: string): boolean {
@@ -549,36 +499,3 @@ export class Execution {
     };
   }
 }
-
-/**
- * What the workflow function receives: the stored (JSON) input parsed again by the
- * workflow's schema — deterministic, so `z.coerce.date()` or defaults give the same values
- * on every replay — and, for a scheduled workflow without a schema, `scheduledAt` as a Date.
- * A stored input that today's schema rejects fails the run with that ValidationError.
- */
-function workflowInput(workflow: Workflow<any, any>, stored: unknown): unknown {
-  if (workflow.options.input) return workflow.parseInput(stored);
-  const scheduledAt = (stored as { scheduledAt?: unknown } | null)?.scheduledAt;
-  if (workflow.options.schedule && typeof scheduledAt === "string") {
-    const at = new Date(scheduledAt);
-    if (!Number.isNaN(at.getTime())) return { ...(stored as object), scheduledAt: at };
-  }
-  return stored;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
