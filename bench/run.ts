@@ -96,8 +96,9 @@ async function steps(): Promise<{
       return (now() - t) / 300;
     };
     await floorNow();
-    // Warm up (JIT, connections, prepared statements) with 3,000 steps: a worker runs for days.
-    for (let i = 0; i < 30; i++) {
+    // Warm up (JIT tiers, connections, prepared statements) with 20,000 steps: a worker runs
+    // for days, and per-step cost was still falling after the first few thousand.
+    for (let i = 0; i < 200; i++) {
       marks = [];
       await client.run(wf, undefined);
     }

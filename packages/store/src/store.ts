@@ -169,6 +169,17 @@ export class Store {
     return commitRuns(on, this.s, this.channel, batch);
   }
 
+  /**
+   * One event of one run, fenced by its lease (the sequential hot path; `commitRuns` takes
+   * this path by itself for such a batch). @returns false when the lease is gone
+   */
+  appendEvent(
+    args: { owner: string; runId: string; epoch: number; seq: number; kind: string; position: number | null; name: string | null; payload: string },
+    on: Queryable = this.pool,
+  ): Promise<boolean> {
+    return appendEvent(on, this.s, args);
+  }
+
   renewLeases(args: { owner: string; ids: readonly string[]; leaseMs: number }): Promise<{ leases: RenewedLease[]; dbNow: Date | undefined }> {
     return renewLeases(this.leases(), this.s, args);
   }

@@ -108,16 +108,23 @@ export class Committer {
       let client: PoolClient | undefined;
       try {
         client = this.idleClients.pop() ?? (await this.store.pool.connect());
-        const held = await this.store.commitRuns(
-          {
-            owner: this.owner,
-            leases: dedupeLeases(batch),
-            events: batch.flatMap((p) => p.events),
-            moves: batch.flatMap((p) => (p.move ? [p.move] : [])),
-            logs: batch.flatMap((p) => p.logs),
-          },
-          client,
-        );
+        const lone = batch.length === 1 ? batch[0]! : undefined;
+        const held =
+          lone && !lone.move && lone.logs.length === 0 && lone.events.length === 1 && lone.events[0]!.kind !== "DeadLettered"
+            ? // A sequential workflow's step completion: straight to the one-row append.
+              (await this.store.appendEvent({ ...lone.events[0]!, owner: this.owner, epoch: lone.epoch }, client))
+              ? new Set([lone.runId])
+              : new Set<string>()
+            : await this.store.commitRuns(
+                {
+                  owner: this.owner,
+                  leases: dedupeLeases(batch),
+                  events: batch.flatMap((p) => p.events),
+                  moves: batch.flatMap((p) => (p.move ? [p.move] : [])),
+                  logs: batch.flatMap((p) => p.logs),
+                },
+                client,
+              );
         this.idleClients.push(client);
         for (const p of batch) {
           if (held.has(p.runId)) p.resolve();

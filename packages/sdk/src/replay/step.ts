@@ -210,9 +210,7 @@ class StepAbort {
 }
 
 function stepContext(ex: Execution, position: number, name: string, attempt: number, abort: StepAbort): StepContext {
-  const log = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
-    ex.log({ level, message, ...(fields ? { fields } : {}), position, step: name, attempt }, { live: true });
-  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+  let logger: Logger | undefined;
   return {
     get signal() {
       return abort.signal;
@@ -221,7 +219,15 @@ function stepContext(ex: Execution, position: number, name: string, attempt: num
     idempotencyKey: `${ex.runId}:${position}`,
     runId: ex.runId,
     stepName: name,
-    log: logger,
+    // Built on first use: most steps never log, and this runs once per attempt.
+    get log() {
+      if (!logger) {
+        const log = (level: "debug" | "info" | "warn" | "error") => (message: string, fields?: Record<string, unknown>) =>
+          ex.log({ level, message, ...(fields ? { fields } : {}), position, step: name, attempt }, { live: true });
+        logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+      }
+      return logger;
+    },
     lastHeartbeat: ex.heartbeats.get(position),
     async heartbeat(details?: unknown) {
       const over = abort.over;
