@@ -81,35 +81,7 @@ export type {
 export { toJsonText } from "./json.js";
 export { callFailureHook } from "./hooks.js";
 export { newId } from "./ids.js";
-export {
-  RepriseError,
-  ErrorCode,
-  NonRetryableError,
-  RetryableError,
-  ValidationError,
-  SerializationError,
-  StepFailedError,
-  StepTimeoutError,
-  WorkflowTimeoutError,
-  WorkflowFailedError,
-  CancelledError,
-  SignalTimeoutError,
-  ChildFailedError,
-  NonDeterminismError,
-  CircuitOpenError,
-  RunNotFoundError,
-  DeadLetterNotFoundError,
-  InvalidRunStateError,
-  UnknownWorkflowError,
-  DatabaseError,
-  ResultTimeoutError,
-  ScheduleNotFoundError,
-  ScheduleExistsError,
-  ReplayDivergenceError,
-  serializeError,
-  deserializeError,
-  toError,
-} from "./errors.js";
+export { RepriseError, ErrorCode, NonRetryableError, RetryableError, ValidationError, SerializationError, StepFailedError, StepTimeoutError, WorkflowTimeoutError, WorkflowFailedError, CancelledError, SignalTimeoutError, ChildFailedError, NonDeterminismError, CircuitOpenError, RunNotFoundError, DeadLetterNotFoundError, InvalidRunStateError, UnknownWorkflowError, DatabaseError, ResultTimeoutError, ScheduleNotFoundError, ScheduleExistsError, ReplayDivergenceError, serializeError, deserializeError, toError } from "./errors.js";
 export type { SerializedError, CallDescription } from "./errors.js";
 export { replay } from "./replay/replay.js";
 export type { ReplayReport, ReplayOptions, Divergence, RecordedOutcome } from "./replay/replay.js";
