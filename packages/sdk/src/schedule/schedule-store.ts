@@ -33,16 +33,7 @@ export interface ScheduleRowInput {
   input?: string | undefined;
 }
 
-export interface StoredScheduleRow {
-  id: string;
-  workflow: string;
-  queue: string | null;
-  cron: string | null;
-  everyMs: number | null;
-  timezone: string;
-  catchup: string;
-  catchupWindowMs: number;
-  overlap: string;
+export interface StoredScheduleRow extends Omit<ScheduleRowInput, "input"> {
   input: unknown;
   source: string;
   paused: boolean;

@@ -15,16 +15,7 @@ export interface ScheduleRow {
 }
 
 /** A schedule as the `schedules` table holds it, with the status of its last run. */
-export interface StoredSchedule {
-  id: string;
-  workflow: string;
-  queue: string | null;
-  cron: string | null;
-  everyMs: number | null;
-  timezone: string;
-  catchup: string;
-  catchupWindowMs: number;
-  overlap: string;
+export interface StoredSchedule extends Omit<ScheduleRow, "input"> {
   input: unknown;
   source: string;
   paused: boolean;
