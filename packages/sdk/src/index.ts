@@ -1,5 +1,6 @@
 export { workflow, findWorkflow, parseWith } from "./workflow.js";
 export type {
+  AnyWorkflow,
   Workflow,
   WorkflowOptions,
   WorkflowFunction,

@@ -28,7 +28,11 @@ function isPlain(value: object): boolean {
 export function toJsonText(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
   // Primitives need no walk (most step results are small and flat).
-  if (value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
+  if (typeof value === "string") {
+    checkString(value, what, "value");
+    return JSON.stringify(value);
+  }
+  if (value === null || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
     return JSON.stringify(value);
   }
   // The replacer sees one key at a time; remember each container's path to name the culprit.
@@ -38,7 +42,11 @@ export function toJsonText(value: unknown, what: string): string | undefined {
     const base = (holder && paths.get(holder)) ?? "";
     const path = key === "" ? "value" : Array.isArray(holder) ? `${base}[${key}]` : `${base}.${key}`;
     const bad = () => new SerializationError(`${what} is not JSON-serialisable: ${describe(converted)} at ${path}`);
+    if (key !== "") checkString(key, what, `the key of ${path}`);
     switch (typeof converted) {
+      case "string":
+        checkString(converted, what, path);
+        return converted;
       case "function":
       case "symbol":
       case "bigint":
@@ -63,6 +71,24 @@ export function toJsonText(value: unknown, what: string): string | undefined {
     // Circular structures and throwing toJSON methods land here.
     throw new SerializationError(`${what} is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
+/**
+ * Postgres refuses the NUL character in jsonb and text, and a lone UTF-16 surrogate in
+ * jsonb: such a string would make the append fail after the step ran, every time it ran.
+ */
+function checkString(text: string, what: string, where: string): void {
+  if (text.includes("\u0000")) throw new SerializationError(`${what} cannot be stored: a string with a NUL character (\\u0000) at ${where}`);
+  if (LONE_SURROGATE.test(text)) throw new SerializationError(`${what} cannot be stored: a string with a lone UTF-16 surrogate at ${where}`);
+}
+
+/** Replaces what Postgres cannot store in text (NUL, lone surrogates) with U+FFFD — for log lines. */
+export function storableText(text: string): string {
+  return text.replaceAll("\u0000", "\uFFFD").replace(LONE_SURROGATES, "\uFFFD");
 }
 
 /** Parses stored JSON text back (`undefined` stays `undefined`). */

@@ -141,7 +141,11 @@ export interface WorkflowContext {
   /** A durable timer. */
   sleep(duration: Duration): Promise<void>;
   sleepUntil(at: Date): Promise<void>;
-  /** Suspends until `client.signal(runId, name, payload)` arrives (first-in first-out per name). */
+  /**
+   * Suspends until `client.signal(runId, name, payload)` arrives (first-in first-out per
+   * name). Use `timeout` rather than racing the wait against a sleep: a wait that loses a
+   * `Promise.race` is not cancelled, and takes the next signal of its name.
+   */
   waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions<T>): Promise<T>;
   /** Starts a child run and waits for its result; its failure is thrown as `ChildFailedError`. */
   child<I, O, In>(workflow: Workflow<I, O, In>, input: In, options?: ChildOptions): Promise<O>;
@@ -200,7 +204,8 @@ export interface Workflow<I = unknown, O = unknown, In = I> {
   /** The queue's limits when it was given as a `queue()` definition. */
   readonly queueDefinition: QueueDefinition | undefined;
   readonly options: WorkflowOptions<I, O, In>;
-  readonly fn: WorkflowFunction<I, O>;
+  /** The workflow function (a method, so that any workflow is a `Workflow<unknown, unknown, unknown>`). */
+  fn(ctx: WorkflowContext, input: I): Promise<O>;
   /** A hash of the workflow function's source, recorded with each run it starts. */
   readonly fingerprint: string;
   readonly timeoutMs: number | undefined;
@@ -211,7 +216,7 @@ export interface Workflow<I = unknown, O = unknown, In = I> {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,199}$/;
-const registry = new Map<string, Workflow<any, any, any>>();
+const registry = new Map<string, AnyWorkflow>();
 
 /**
  * Defines a durable workflow.
@@ -255,6 +260,9 @@ export function workflow<I = unknown, O = unknown, In = I>(options: WorkflowOpti
   return def;
 }
 
+/** Any workflow, whatever its input and output types (what a worker or a replay takes). */
+export type AnyWorkflow = Workflow<unknown, unknown, unknown>;
+
 /** The most recent definition with this name in this process, if any (used to validate signals). */
 export function findWorkflow(name: string): Workflow<unknown, unknown> | undefined {
   return registry.get(name);
@@ -263,7 +271,7 @@ export function findWorkflow(name: string): Workflow<unknown, unknown> | undefin
 /**
  * Runs a schema's `parse`, turning its failure into a `ValidationError` that lists the issues.
  */
-export function parseWith<T>(schema: Schema<T, any> | undefined, value: unknown, what: string): T {
+export function parseWith<T>(schema: Schema<T, unknown> | undefined, value: unknown, what: string): T {
   if (!schema) return value as T;
   try {
     return schema.parse(value);

@@ -48,9 +48,8 @@ CREATE TABLE :schema.runs (
 -- ordered by priority; the scan meets at most the live leases before the due rows.
 CREATE INDEX runs_ready ON :schema.runs (queue, priority DESC, available_at)
   WHERE status IN ('queued', 'running');
--- Timed runs (sleeping, waiting with a timeout, failed with a hook pending) are read in
--- available_at order and the scan stops at the first one not yet due, so a million
--- sleeping runs cost the claim nothing.
+-- Timed runs (sleeping, or waiting with a timeout) are read in available_at order and the
+-- scan stops at the first one not yet due, so a million sleeping runs cost the claim nothing.
 CREATE INDEX runs_timed ON :schema.runs (queue, available_at)
   WHERE status NOT IN ('queued', 'running') AND available_at IS NOT NULL;
 CREATE INDEX runs_created ON :schema.runs (created_at DESC, id DESC);

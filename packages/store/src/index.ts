@@ -4,7 +4,7 @@ export { migrateSchema, loadMigrations } from "./migrate.js";
 export type { Migration } from "./migrate.js";
 export { listen } from "./listener.js";
 export type { Listener, ListenOptions } from "./listener.js";
-export { StoreError, StoreErrorCode, isConnectionError, isUniqueViolation } from "./errors.js";
+export { StoreError, StoreErrorCode, isConnectionError, isDataError, isUniqueViolation } from "./errors.js";
 export { withTransaction } from "./transaction.js";
 export type { Database } from "./schema.js";
 export type { NewRun } from "./queries/start-runs.js";

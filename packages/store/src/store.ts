@@ -159,19 +159,13 @@ export class Store {
    * The group commit: events and status moves of many runs, fenced by their leases.
    * @param on a connection to use (the committer holds its own); default: the pool
    */
-  async commitRuns(batch: CommitBatch, on: Queryable = this.pool): Promise<Set<string>> {
-    const only = batch.events[0];
-    if (batch.leases.length === 1 && batch.events.length === 1 && batch.moves.length === 0 && batch.logs.length === 0 && only!.kind !== "DeadLettered") {
-      const lease = batch.leases[0]!;
-      const held = await appendEvent(on, this.s, { ...only!, owner: batch.owner, runId: lease.id, epoch: lease.epoch });
-      return held ? new Set([lease.id]) : new Set();
-    }
+  commitRuns(batch: CommitBatch, on: Queryable = this.pool): Promise<Set<string>> {
     return commitRuns(on, this.s, this.channel, batch);
   }
 
   /**
-   * One event of one run, fenced by its lease (the sequential hot path; `commitRuns` takes
-   * this path by itself for such a batch). @returns false when the lease is gone
+   * One event of one run, fenced by its lease: the sequential hot path, with scalar
+   * parameters (see append-event). @returns false when the lease is gone
    */
   appendEvent(
     args: { owner: string; runId: string; epoch: number; seq: number; kind: string; position: number | null; name: string | null; payload: string },
@@ -219,6 +213,12 @@ export class Store {
   /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
   breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined> {
     return breakerReport(this.pool, this.s, args);
+  }
+
+  /** The seq the next event of a run gets (0 for a run without events). */
+  async nextSeq(runId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ next: number }>(`SELECT coalesce(max(seq), -1) + 1 AS next FROM ${this.s}.events WHERE run_id = $1`, [runId]);
+    return rows[0]!.next;
   }
 
   /** Every breaker's state. */

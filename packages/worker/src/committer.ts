@@ -1,5 +1,5 @@
 import type { PoolClient } from "pg";
-import { isConnectionError, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store } from "@reprise/store";
+import { isConnectionError, isDataError, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store } from "@reprise/store";
 import { LeaseLostError } from "./errors.js";
 
 /** One run's writes, to be committed with whatever else is ready. */
@@ -34,6 +34,8 @@ export class Committer {
   private scheduled = false;
   /** Connections held for commits: checking one out of the pool per statement costs ~0.05 ms. */
   private readonly idleClients: PoolClient[] = [];
+  /** Held connections the database closed while they were idle (a restart, a terminate). */
+  private readonly broken = new WeakSet<PoolClient>();
 
   constructor(
     private readonly store: Store,
@@ -51,6 +53,21 @@ export class Committer {
   /** Resolves once nothing is queued or in flight. */
   async idle(): Promise<void> {
     while (this.queue.length > 0 || this.inflight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /**
+   * A held connection, or a new one from the pool. A connection checked out of the pool is
+   * no longer watched by it: an 'error' it emits while idle would be unhandled (and crash
+   * the process), so it is handled here and the connection is dropped before its next use.
+   */
+  private async connection(): Promise<PoolClient> {
+    for (let client = this.idleClients.pop(); client; client = this.idleClients.pop()) {
+      if (!this.broken.has(client)) return client;
+      client.release(true);
+    }
+    const client = await this.store.pool.connect();
+    client.on("error", () => this.broken.add(client));
+    return client;
   }
 
   /** Gives the held connections back to the pool. */
@@ -107,7 +124,7 @@ export class Committer {
     for (;;) {
       let client: PoolClient | undefined;
       try {
-        client = this.idleClients.pop() ?? (await this.store.pool.connect());
+        client = await this.connection();
         const lone = batch.length === 1 ? batch[0]! : undefined;
         const held =
           lone && !lone.move && lone.logs.length === 0 && lone.events.length === 1 && lone.events[0]!.kind !== "DeadLettered"
@@ -137,8 +154,9 @@ export class Committer {
           if (isConnectionError(error)) client.release(error as Error);
           else this.idleClients.push(client);
         }
-        if (isUniqueViolation(error) && batch.length > 1) {
-          // Someone else appended to one of these runs: find which by committing them one by one.
+        if ((isUniqueViolation(error) || isDataError(error)) && batch.length > 1) {
+          // Someone else appended to one of these runs, or one run's data was refused: find
+          // which by committing them one by one, so the others are not failed with it.
           await Promise.all(batch.map((p) => this.write([p])));
           return;
         }

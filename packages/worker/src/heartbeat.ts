@@ -6,7 +6,8 @@ import type { WorkerRuntime } from "./runtime.js";
  * Renews every lease the worker holds in one statement, every `intervalMs`. A run missing
  * from the answer was taken over (or cancelled, or retried from outside) and is stopped at
  * once; a cancel request found on a lease is delivered to its run. If renewals keep
- * failing for a whole lease duration the worker must assume it lost every lease.
+ * failing (or hanging: a partition drops packets and closes nothing) for a whole lease
+ * duration, the worker must assume it lost every lease, and stops its runs.
  */
 export class Heartbeat {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,11 +51,15 @@ export class Heartbeat {
     const tasks = [...this.tasks.values()];
     try {
       const sentAt = Date.now();
-      const { leases, dbNow } = await this.runtime.store.renewLeases({
-        owner: this.runtime.workerId,
-        ids: tasks.map((t) => t.id),
-        leaseMs: this.runtime.leaseMs,
-      });
+      // A renewal that hangs (a partition: packets dropped, nothing closed) must not keep
+      // steps running past the lease: give up on it when the lease would have lapsed.
+      let giveUp: ReturnType<typeof setTimeout> | undefined;
+      const { leases, dbNow } = await Promise.race([
+        this.runtime.store.renewLeases({ owner: this.runtime.workerId, ids: tasks.map((t) => t.id), leaseMs: this.runtime.leaseMs }),
+        new Promise<never>((_, reject) => {
+          giveUp = setTimeout(() => reject(new Error("lease renewal timed out")), Math.max(0, this.lastRenewed + this.runtime.leaseMs - Date.now()) + 1);
+        }),
+      ]).finally(() => clearTimeout(giveUp));
       this.runtime.clock.observe(dbNow, sentAt, Date.now());
       this.lastRenewed = sentAt;
       const held = new Map(leases.map((l) => [l.id, l]));

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { newId, queue as defineQueue, toMillis, type Duration, type QueueDefinition, type Workflow } from "@reprise/sdk";
+import { newId, queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
 import type { Store } from "@reprise/store";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";
@@ -16,7 +16,7 @@ export interface WorkerOptions {
    */
   schema?: string;
   /** The workflows this worker runs. */
-  workflows: readonly Workflow<any, any>[];
+  workflows: readonly AnyWorkflow[];
   /**
    * Queues to take runs from: names, or `queue()` definitions with limits (global
    * concurrency, per-worker concurrency, rate limit).
@@ -93,7 +93,7 @@ export interface WorkerOptions {
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
 export interface ResolvedWorkerOptions {
-  readonly workflows: ReadonlyMap<string, Workflow<any, any>>;
+  readonly workflows: ReadonlyMap<string, AnyWorkflow>;
   readonly queues: readonly string[];
   /** Limits of the queues that have them. */
   readonly queueLimits: ReadonlyMap<string, QueueDefinition>;
@@ -120,7 +120,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   if (!Array.isArray(options.workflows) || options.workflows.length === 0) {
     throw new WorkerConfigError("new Worker() needs at least one workflow");
   }
-  const workflows = new Map<string, Workflow<any, any>>();
+  const workflows = new Map<string, AnyWorkflow>();
   for (const wf of options.workflows) {
     if (!wf || typeof wf.name !== "string" || typeof wf.fn !== "function") {
       throw new WorkerConfigError(`workflows must be created with workflow(), got ${String(wf)}`);

@@ -1,5 +1,6 @@
 import {
   CancelledError,
+  DatabaseError,
   EventKind,
   callFailureHook,
   Execution,
@@ -11,9 +12,9 @@ import {
   type NewEvent,
   type Outcome,
   type RunFailedPayload,
-  type Workflow,
+  type AnyWorkflow,
 } from "@reprise/sdk";
-import type { ClaimedRun, LoadedHistory, RunMove } from "@reprise/store";
+import { isDataError, type ClaimedRun, type LoadedHistory, type RunMove } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import { LiveHost } from "./live-host.js";
@@ -39,7 +40,7 @@ export class RunTask {
   constructor(
     private readonly runtime: WorkerRuntime,
     private readonly claimed: ClaimedRun,
-    private readonly workflow: Workflow<any, any>,
+    private readonly workflow: AnyWorkflow,
     private readonly loaded: LoadedHistory | undefined,
   ) {
     this.id = claimed.id;
@@ -175,9 +176,28 @@ export class RunTask {
         // Lease lost: nothing may be written. Forced stop: hand the run back as it is.
         if (this.forced && !this.lost) {
           await this.runtime.committer.commit(this.commitRequest([], [], { id: this.id, status: "queued", release: true, wakeNow: true }));
+        } else if (!this.lost && isDataError(outcome.reason)) {
+          await this.failRefusedRun(outcome.reason);
         }
         return;
     }
+  }
+
+  /**
+   * The database refused what the run wanted to record (a value it cannot store that got
+   * past validation). Walking away would leave the run leased, to be claimed again and its
+   * step run again, forever: it fails instead, after what is durable.
+   */
+  private async failRefusedRun(reason: Error): Promise<void> {
+    const error = serializeError(new DatabaseError(`the event log refused this run's writes: ${reason.message}`, reason));
+    const seq = await this.runtime.store.nextSeq(this.id);
+    const failed: NewEvent = { seq, kind: EventKind.RunFailed, position: null, name: null, payload: JSON.stringify({ error }) };
+    if (!this.workflow.options.onFailure) {
+      await this.runtime.committer.commit(this.commitRequest([failed], [], { id: this.id, status: "failed", error: JSON.stringify(error), release: true }));
+      return;
+    }
+    await this.runtime.committer.commit(this.commitRequest([failed], []));
+    await this.runFailureHook(error, seq + 1);
   }
 
   /** A run claimed again after it ended but before its failure hook was recorded (its worker died). */

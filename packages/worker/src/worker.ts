@@ -38,6 +38,7 @@ export class Worker {
   private stopped: Promise<void> | undefined;
   private removeSignalHandlers: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private starting: Promise<void> | undefined;
   private readonly perQueue = new Map<string, number>();
   private readonly workflowNames: string[];
   private queueCursor = 0;
@@ -92,12 +93,19 @@ export class Worker {
   }
 
   /** Migrates (unless `migrate: false`), starts listening and claiming. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     if (this.state !== "new") throw new Error(`worker ${this.id} was already started`);
     this.state = "starting";
+    this.starting = this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
     if (this.options.migrate) await this.store.migrate();
     await this.scheduler?.syncDeclared();
     await this.sampleClock();
+    // stop() was called while this was getting ready: it waits for this, then cleans up.
+    if (this.state !== "starting") return;
     if (this.store.connectionString) {
       this.listener = this.store.listen({
         onNotify: (payload) => this.onNotify(payload),
@@ -137,6 +145,7 @@ export class Worker {
       return;
     }
     this.state = "stopping";
+    await this.starting?.catch(() => undefined);
     await this.scheduler?.stop();
     await this.claimLoop.stop();
     for (const task of this.tasks.values()) task.handBack();

@@ -9,8 +9,8 @@ import {
   type SerializedError,
 } from "../errors.js";
 import { callFailureHook } from "../hooks.js";
-import { toJsonText } from "../json.js";
-import type { FailureHook, FailureInfo, Workflow, WorkflowContext } from "../workflow.js";
+import { storableText, toJsonText } from "../json.js";
+import type { FailureHook, FailureInfo, WorkflowContext, AnyWorkflow } from "../workflow.js";
 import { parseWith } from "../workflow.js";
 import { createWorkflowContext } from "./context.js";
 export type { Outcome, RecordedFailure } from "./outcome.js";
@@ -30,7 +30,7 @@ interface BlockedWait {
 
 export interface ExecutionOptions {
   runId: string;
-  workflow: Workflow<any, any>;
+  workflow: AnyWorkflow;
   input: unknown;
   /** The recorded events, in seq order, starting with `RunStarted`. */
   history: readonly HistoryEvent[];
@@ -71,7 +71,7 @@ const never = (): Promise<never> => new Promise<never>(() => {});
  */
 export class Execution {
   readonly runId: string;
-  readonly workflow: Workflow<any, any>;
+  readonly workflow: AnyWorkflow;
   readonly input: unknown;
   readonly history: HistoryIndex;
   readonly host: ExecutionHost;
@@ -140,8 +140,16 @@ export class Execution {
     }
     const outcome = await this.outcome;
     clearTimeout(this.deadlineTimer);
-    // A flush in flight finishes before the caller records the outcome after it.
-    if (this.flushing) await this.flushing.catch(() => undefined);
+    // A flush in flight finishes before the caller records the outcome after it; if it
+    // failed, what it carried is not in the log, and an ending recorded after it would leave
+    // a gap in the run's seq.
+    if (this.flushing) {
+      const failed = await this.flushing.then(
+        () => undefined,
+        (error: unknown) => toError(error),
+      );
+      if (failed && outcome.status !== "aborted") return { status: "aborted", reason: failed };
+    }
     return outcome;
   }
 
@@ -239,12 +247,15 @@ export class Execution {
     if (this.flushing) return this.flushing.then(() => this.flush());
     if (this.pending.length === 0 && this.pendingLogs.length === 0) return Promise.resolve();
     const { events, logs } = this.takePending();
+    this.begin();
     const flushing = this.host.persist(events, logs).then(
       () => {
         if (this.flushing === flushing) this.flushing = undefined;
+        this.end();
       },
       (error: unknown) => {
         if (this.flushing === flushing) this.flushing = undefined;
+        this.end();
         this.abort(toError(error));
         throw error;
       },
@@ -256,7 +267,9 @@ export class Execution {
   /** Records a log line; silent while replaying recorded positions unless `live` (a step running now). */
   log(entry: Omit<LogEntry, "at">, options: { live?: boolean } = {}): void {
     if (this.settledWith || (!options.live && this.isReplaying()) || !this.host.live) return;
-    const full: LogEntry = { at: new Date(this.host.now()).toISOString(), ...entry };
+    // A log line must never fail the append it rides in: what Postgres cannot store is replaced.
+    const full: LogEntry = { at: new Date(this.host.now()).toISOString(), ...entry, message: storableText(String(entry.message)) };
+    if (entry.fields !== undefined) full.fields = storableFields(entry.fields);
     this.pendingLogs.push(full);
     this.host.print(full, this.runId, this.workflow.name);
   }
@@ -419,7 +432,13 @@ export class Execution {
   async runHook(key: string, hook: FailureHook, info: FailureInfo): Promise<void> {
     if (!this.host.live || this.history.hooksDone.has(key)) return;
     await this.flush();
-    const error = await callFailureHook(hook, info, HOOK_TIMEOUT_MS);
+    this.begin();
+    let error;
+    try {
+      error = await callFailureHook(hook, info, HOOK_TIMEOUT_MS);
+    } finally {
+      this.end();
+    }
     if (error) {
       this.host.print(
         { at: new Date(this.host.now()).toISOString(), level: "error", message: `onFailure hook (${key}) threw: ${error.message}` },
@@ -497,5 +516,14 @@ export class Execution {
       error,
       input: this.input,
     };
+  }
+}
+
+/** Log fields as JSON Postgres can store: strings made storable, what JSON cannot hold named. */
+function storableFields(fields: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(fields, (_key, value: unknown) => (typeof value === "string" ? storableText(value) : typeof value === "bigint" ? String(value) : value))) as Record<string, unknown>;
+  } catch (error) {
+    return { unserialisable: (error as Error).message };
   }
 }

@@ -1,5 +1,5 @@
 import { ReplayDivergenceError, ValidationError, toError } from "../errors.js";
-import type { Workflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow.js";
 import { parseHistory, type HistoryEventLike, type ParsedHistory } from "./exported-history.js";
 import { replay, type ReplayReport } from "./replay.js";
 
@@ -65,11 +65,11 @@ export interface ReplayHistoriesOptions {
  * @throws ReplayDivergenceError listing the histories with a problem (unless `throwOnProblem: false`)
  */
 export async function replayHistories(
-  workflows: Iterable<Workflow<any, any, any>>,
+  workflows: Iterable<AnyWorkflow>,
   histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>,
   options: ReplayHistoriesOptions = {},
 ): Promise<HistoryReplayResult[]> {
-  const byName = new Map<string, Workflow<any, any, any>>();
+  const byName = new Map<string, AnyWorkflow>();
   for (const wf of workflows) {
     const other = byName.get(wf.name);
     if (other && other !== wf) throw new ValidationError(`two different workflows are named "${wf.name}"`);
@@ -85,7 +85,7 @@ export async function replayHistories(
   return results;
 }
 
-async function replayOne(byName: ReadonlyMap<string, Workflow<any, any, any>>, history: ReplayableHistory): Promise<HistoryReplayResult> {
+async function replayOne(byName: ReadonlyMap<string, AnyWorkflow>, history: ReplayableHistory): Promise<HistoryReplayResult> {
   const doc = Array.isArray(history) ? undefined : (history as Exclude<ReplayableHistory, readonly unknown[]>);
   const source = doc?.source;
   const base = { ...(source === undefined ? {} : { source }) };

@@ -1,6 +1,6 @@
 import { EventKind, type HistoryEvent, type RunCancelledPayload, type RunFailedPayload } from "../events.js";
 import { CancelledError, NonDeterminismError, ValidationError, deserializeError, type CallDescription } from "../errors.js";
-import type { Workflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow.js";
 import { Execution, type Outcome, type RecordedFailure } from "./execution.js";
 import { parseHistory, type ExportedHistory, type HistoryEventLike } from "./exported-history.js";
 import type { ExecutionHost } from "./host.js";
@@ -98,7 +98,7 @@ const replayHost = (clock: () => number): ExecutionHost => ({
  * @throws ValidationError when the history is malformed or of another workflow
  */
 export async function replay(
-  workflow: Workflow<any, any, any>,
+  workflow: AnyWorkflow,
   history: readonly HistoryEventLike[] | ExportedHistory,
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {

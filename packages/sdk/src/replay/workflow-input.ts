@@ -1,4 +1,4 @@
-import type { Workflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow.js";
 
 /**
  * What the workflow function receives: the stored (JSON) input parsed again by the
@@ -6,7 +6,7 @@ import type { Workflow } from "../workflow.js";
  * on every replay — and, for a scheduled workflow without a schema, `scheduledAt` as a Date.
  * A stored input that today's schema rejects fails the run with that ValidationError.
  */
-export function workflowInput(workflow: Workflow<any, any>, stored: unknown): unknown {
+export function workflowInput(workflow: AnyWorkflow, stored: unknown): unknown {
   if (workflow.options.input) return workflow.parseInput(stored);
   const scheduledAt = (stored as { scheduledAt?: unknown } | null)?.scheduledAt;
   if (workflow.options.schedule && typeof scheduledAt === "string") {

@@ -4,7 +4,7 @@ import { ScheduleExistsError, ScheduleNotFoundError, ValidationError } from "../
 import { toJsonText } from "../json.js";
 import type { RunHandle } from "../run-handle.js";
 import type { ScheduleSpec } from "../schedule-spec.js";
-import { findWorkflow, type Workflow } from "../workflow.js";
+import { findWorkflow, type AnyWorkflow } from "../workflow.js";
 import { backfill } from "./backfill.js";
 import { checkScheduleId, resolveScheduleSpec, type ResolvedScheduleSpec } from "./resolve-spec.js";
 import {
@@ -183,7 +183,7 @@ export class ScheduleClient {
   }
 }
 
-function toRow(id: string, wf: Workflow<any, any, any> | string, queue: string | undefined, spec: ResolvedScheduleSpec): ScheduleRowInput {
+function toRow(id: string, wf: AnyWorkflow | string, queue: string | undefined, spec: ResolvedScheduleSpec): ScheduleRowInput {
   const name = typeof wf === "string" ? wf : wf?.name;
   if (typeof name !== "string" || name.length === 0) throw new ValidationError(`schedule "${id}": workflow must be a workflow() or its name`);
   // Given the definition, a fixed input the workflow refuses fails now, not at 3 am.

@@ -1,7 +1,7 @@
 import type { Duration } from "../duration.js";
 import type { RunStatus } from "../client.js";
 import type { ScheduleSpec } from "../schedule-spec.js";
-import type { Workflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow.js";
 import type { Catchup, Overlap } from "./resolve-spec.js";
 import type { StoredScheduleRow, StoredSlotRow } from "./schedule-store.js";
 import { timetableOf } from "./timetable.js";
@@ -11,7 +11,7 @@ export interface CreateScheduleOptions extends ScheduleSpec {
   /** The schedule's id; its runs are `sched:<id>:<slot ISO time>`. */
   id: string;
   /** The workflow to run: its definition (its input schema is checked now) or its name. */
-  workflow: Workflow<any, any, any> | string;
+  workflow: AnyWorkflow | string;
   /** @default the workflow's queue */
   queue?: string;
   /**
@@ -33,7 +33,7 @@ export interface SchedulePatch {
   catchupWindow?: Duration;
   overlap?: Overlap;
   input?: Record<string, unknown> | null;
-  workflow?: Workflow<any, any, any> | string;
+  workflow?: AnyWorkflow | string;
   queue?: string | null;
   paused?: boolean;
 }

@@ -1,5 +1,5 @@
 import { toJsonText } from "../json.js";
-import type { Workflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow.js";
 
 /**
  * The run id of a schedule's slot: `sched:<scheduleId>:<slot as ISO-8601 UTC>`. Every
@@ -21,7 +21,7 @@ export function slotRunId(scheduleId: string, slot: Date): string {
 export function scheduledInput(
   fixed: unknown,
   slot: Date,
-  workflow: Workflow<any, any, any> | undefined,
+  workflow: AnyWorkflow | undefined,
   where: string,
 ): string | undefined {
   const base = fixed && typeof fixed === "object" && !Array.isArray(fixed) ? (fixed as Record<string, unknown>) : {};

@@ -66,7 +66,7 @@ export async function devCommand(args: string[]): Promise<void> {
       `  Worker     ${worker.id}, concurrency ${concurrency}`,
       "",
       `  In another terminal (it finds this database through ${DEV_STATE_FILE}):`,
-      `    npx reprise runs start ${first.name} '{...input}'`,
+      `    npx reprise runs start ${first.name} '{...input}' --entry ${relative(process.cwd(), entry.path)}`,
       "    npx reprise runs list",
       "    npx reprise runs show <id>",
       "",

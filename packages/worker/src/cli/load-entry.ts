@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Workflow } from "@reprise/sdk";
+import type { Workflow, AnyWorkflow } from "@reprise/sdk";
 import { UsageError } from "./cli-error.js";
 
 /** What an entry file exports that the CLI uses. */
 export interface Entry {
   path: string;
-  workflows: Workflow<any, any>[];
+  workflows: AnyWorkflow[];
   module: Record<string, unknown>;
 }
 
@@ -35,14 +35,14 @@ export async function loadEntry(file: string): Promise<Entry> {
   return { path, workflows, module };
 }
 
-function isWorkflow(value: unknown): value is Workflow<any, any> {
+function isWorkflow(value: unknown): value is AnyWorkflow {
   const v = value as Partial<Workflow> | null;
   return typeof v === "object" && v !== null && typeof v.name === "string" && typeof v.fn === "function" && typeof v.fingerprint === "string";
 }
 
 /** Workflows exported directly, or in an exported array or object (`export const workflows = [...]`). */
-function collectWorkflows(module: Record<string, unknown>): Workflow<any, any>[] {
-  const found = new Map<string, Workflow<any, any>>();
+function collectWorkflows(module: Record<string, unknown>): AnyWorkflow[] {
+  const found = new Map<string, AnyWorkflow>();
   const add = (value: unknown) => {
     if (isWorkflow(value)) found.set(value.name, value);
   };

@@ -17,7 +17,7 @@ Usage:
   reprise migrate                              apply the store's migrations
   reprise runs list [--status S] [--workflow W] [--limit N]
   reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
-  reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N]
+  reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N] [--force]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json] [--entry file]   (--entry: check the payload with the workflow's schema)
   reprise dlq list [--workflow W] [--run R]    items ctx.map dead-lettered
@@ -48,10 +48,6 @@ const commands: Record<string, Command> = {
   replay: replayCommand,
 };
 
-/** Registers more top-level commands (replay, schedules, dlq live in their own files). */
-export function addCommand(name: string, command: Command): void {
-  commands[name] = command;
-}
 
 /** Runs the CLI; returns the exit code. Failures print one line (a stack only with --verbose). */
 export async function main(argv: string[]): Promise<number> {

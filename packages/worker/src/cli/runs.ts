@@ -96,6 +96,7 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
       delay: { type: "string" },
       priority: { type: "string" },
       queue: { type: "string" },
+      force: { type: "boolean" },
     });
     const [name, json] = positionals;
     if (!name) throw new UsageError("usage: reprise runs start <workflow> [json input] [--entry file]");
@@ -116,7 +117,12 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
         });
         id = handle.id;
       } else {
-        // Without the code the input cannot be validated; the worker's replay will.
+        // Without the code the input cannot be checked here (the worker parses it with the
+        // workflow's schema when it runs it), nor the name: a typo would make a run no worker
+        // ever takes. A workflow that has runs already is taken to exist.
+        if (!values.force && (await store.listRuns({ workflow: name, limit: 1 })).length === 0) {
+          throw new UsageError(`no run of workflow "${name}" exists yet: pass --entry <file> to start it with its code (or --force)`);
+        }
         id = values.id ?? newId();
         await store.startRuns([
           {

@@ -1,4 +1,4 @@
-import { resolveScheduleSpec, toJsonText, type Workflow } from "@reprise/sdk";
+import { resolveScheduleSpec, toJsonText, type AnyWorkflow } from "@reprise/sdk";
 import type { ScheduleRow, Store } from "@reprise/store";
 import type { WorkerLogger } from "../logger.js";
 
@@ -10,7 +10,7 @@ import type { WorkerLogger } from "../logger.js";
  * schedule created through the API under the same id is left alone, with a warning.
  * Removing `schedule` from the code does not delete the row: `reprise schedules delete <id>`.
  */
-export async function syncDeclaredSchedules(store: Store, workflows: readonly Workflow<any, any>[], logger: WorkerLogger): Promise<void> {
+export async function syncDeclaredSchedules(store: Store, workflows: readonly AnyWorkflow[], logger: WorkerLogger): Promise<void> {
   const rows: ScheduleRow[] = [];
   for (const wf of workflows) {
     const declared = wf.options.schedule;

@@ -1,4 +1,4 @@
-import { scheduledInput, slotRunId, timetableOf, type Timetable, type Workflow } from "@reprise/sdk";
+import { scheduledInput, slotRunId, timetableOf, type Timetable, type AnyWorkflow } from "@reprise/sdk";
 import type { ClaimedSchedule, NewRun, ScheduleAdvance, SlotRecord } from "@reprise/store";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
@@ -43,7 +43,7 @@ export const RETRY_BROKEN_MS = 60_000;
  *   `"buffer-one"` keeps the first one waiting (if none waits yet) and skips the rest,
  *   `"cancel-other"` cancels that run and starts them.
  */
-export function planTick(claimed: readonly ClaimedSchedule[], now: Date, workflows: ReadonlyMap<string, Workflow<any, any>>): TickPlan {
+export function planTick(claimed: readonly ClaimedSchedule[], now: Date, workflows: ReadonlyMap<string, AnyWorkflow>): TickPlan {
   const plan: TickPlan = { runs: [], advances: [], slots: [], cancels: [], missed: new Map(), errors: [] };
   for (const s of claimed) {
     const mark = { runs: plan.runs.length, slots: plan.slots.length, cancels: plan.cancels.length };
@@ -68,7 +68,7 @@ export function planTick(claimed: readonly ClaimedSchedule[], now: Date, workflo
   return plan;
 }
 
-function planSchedule(s: ClaimedSchedule, now: Date, wf: Workflow<any, any> | undefined, plan: TickPlan): void {
+function planSchedule(s: ClaimedSchedule, now: Date, wf: AnyWorkflow | undefined, plan: TickPlan): void {
   const table = timetableOf(s);
   let running = s.lastRunId !== null && s.lastRunStatus !== null && !TERMINAL.has(s.lastRunStatus);
   let lastRunId = s.lastRunId;

@@ -1,4 +1,4 @@
-import { CancelledError, newId, serializeError, toMillis, type Duration, type Workflow } from "@reprise/sdk";
+import { CancelledError, newId, serializeError, toMillis, type Duration, type AnyWorkflow } from "@reprise/sdk";
 import type { Store } from "@reprise/store";
 import { silentLogger, type WorkerLogger } from "../logger.js";
 import { syncDeclaredSchedules } from "./declared-schedules.js";
@@ -8,7 +8,7 @@ import { planTick } from "./plan-tick.js";
 export interface SchedulerOptions {
   store: Store;
   /** The workflows whose schedules this scheduler fires (and whose declared schedules it writes). */
-  workflows: readonly Workflow<any, any>[];
+  workflows: readonly AnyWorkflow[];
   /**
    * How often to look for due slots.
    * @default "1s"
@@ -68,7 +68,7 @@ export interface TickReport {
 export class Scheduler {
   readonly id: string;
   private readonly store: Store;
-  private readonly workflows: ReadonlyMap<string, Workflow<any, any>>;
+  private readonly workflows: ReadonlyMap<string, AnyWorkflow>;
   private readonly intervalMs: number;
   private readonly batchSize: number;
   private readonly leaseMs: number;
