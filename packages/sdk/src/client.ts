@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from "./run-status.js";
 import type { ClientStore, StoredRun } from "./client-store.js";
 import { toMillis, type Duration } from "./duration.js";
 import {
@@ -83,7 +84,6 @@ export interface ListRunsOptions {
   after?: string;
 }
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:\-/@+=]{0,254}$/;
 
 /**
@@ -225,7 +225,7 @@ export class Client {
     if (typeof name !== "string" || name.length === 0) throw new ValidationError("signal name must be a non-empty string");
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
-    if (TERMINAL.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
+    if (TERMINAL_STATUSES.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
     const schema = findWorkflow(run.workflow)?.options.signals?.[name];
     const checked = parseWith(schema, payload, `payload of signal "${name}"`);
     const text = toJsonText(checked, `payload of signal "${name}"`);

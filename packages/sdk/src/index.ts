@@ -57,6 +57,7 @@ export { slotRunId, scheduledInput } from "./schedule/slot-run.js";
 export { parseScheduleTime, formatInZone } from "./schedule/zoned-time.js";
 export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
 export { EventKind, TERMINAL_KINDS } from "./events.js";
+export { TERMINAL_STATUSES } from "./run-status.js";
 export type {
   HistoryEvent,
   NewEvent,

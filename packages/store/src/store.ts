@@ -21,6 +21,7 @@ import { startRuns, type NewRun } from "./queries/start-runs.js";
 import type { Database, RunsTable } from "./schema.js";
 import type { Queryable } from "./queryable.js";
 import { Schedules } from "./schedules/schedules.js";
+import { TERMINAL_STATUSES } from "./run-status.js";
 import { withTransaction } from "./transaction.js";
 
 /** Options of {@link createStore}. */
@@ -100,7 +101,6 @@ export interface LogRecord {
   attempt: number | null;
 }
 
-const TERMINAL = ["completed", "failed", "cancelled"] as const;
 
 /**
  * The Postgres event log: a `pg` pool, a kysely instance, and the queries of the hot path.
@@ -347,7 +347,7 @@ export class Store {
       .selectFrom("runs")
       .select(["status", "output", "error"])
       .where("id", "=", runId)
-      .where("status", "in", TERMINAL)
+      .where("status", "in", TERMINAL_STATUSES)
       .executeTakeFirst();
     return row ?? null;
   }

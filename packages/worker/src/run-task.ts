@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from "@reprise/sdk";
 import {
   CancelledError,
   DatabaseError,
@@ -20,7 +21,6 @@ import { LeaseLostError } from "./errors.js";
 import { LiveHost } from "./live-host.js";
 import type { WorkerRuntime } from "./runtime.js";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /**
  * One claimed run on this worker: replays its history if it has one, runs the workflow on,
@@ -242,7 +242,7 @@ export class RunTask {
     try {
       const children = await this.runtime.store.listRuns({ parentId: this.id, limit: 10_000 });
       for (const child of children) {
-        if (TERMINAL.has(child.status)) continue;
+        if (TERMINAL_STATUSES.has(child.status)) continue;
         await this.runtime.store.cancelRun({ runId: child.id, reason, error: JSON.stringify(error) });
       }
     } catch (thrown) {

@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from "../run-status.js";
 import type { Duration } from "../duration.js";
 import type { RunStatus } from "../client.js";
 import type { ScheduleSpec } from "../schedule-spec.js";
@@ -136,7 +137,6 @@ export interface BackfillResult extends BackfillProgress {
   to: Date;
 }
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /** The public view of a stored schedule; `now` fills in the next slot of a schedule no tick has seen. */
 export function toScheduleInfo(row: StoredScheduleRow, now: Date): ScheduleInfo {
@@ -173,6 +173,6 @@ export function toScheduleSlot(row: StoredSlotRow): ScheduleSlot {
     slot.startedAt = row.startedAt;
     slot.startDelayMs = row.startedAt.getTime() - row.slotAt.getTime();
   }
-  if (row.endedAt && row.runStatus && TERMINAL.has(row.runStatus)) slot.endedAt = row.endedAt;
+  if (row.endedAt && row.runStatus && TERMINAL_STATUSES.has(row.runStatus)) slot.endedAt = row.endedAt;
   return slot;
 }

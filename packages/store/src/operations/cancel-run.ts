@@ -1,6 +1,6 @@
 import type { PoolClient } from "pg";
+import { TERMINAL_STATUSES } from "../run-status.js";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /** What `cancelRun` did. */
 export type CancelResult =
@@ -33,7 +33,7 @@ export async function cancelRun(
   );
   const run = rows[0];
   if (!run) return { outcome: "not-found" };
-  if (TERMINAL.has(run.status)) return { outcome: "finished", status: run.status };
+  if ((TERMINAL_STATUSES as readonly string[]).includes(run.status)) return { outcome: "finished", status: run.status };
   if (run.leased) {
     await client.query(`UPDATE ${s}.runs SET cancel_requested = $2::jsonb, wakeups = wakeups + 1 WHERE id = $1`, [args.runId, request]);
     await client.query("SELECT pg_notify($1, $2)", [channel, `c:${args.runId}`]);

@@ -1,3 +1,4 @@
+import { TERMINAL_SQL } from "../run-status.js";
 import type { Kysely } from "kysely";
 import type { Pool } from "pg";
 import { advanceSchedules, slotJson, type ScheduleAdvance, type SlotRecord } from "../queries/advance-schedules.js";
@@ -6,7 +7,6 @@ import { syncDeclaredSchedules, type DeclaredOutcome } from "../queries/sync-dec
 import type { Database } from "../schema.js";
 import type { LateSlot, ScheduleRow, StoredSchedule, StoredSlot } from "./schedule-row.js";
 
-const TERMINAL = "('completed', 'failed', 'cancelled')";
 
 /**
  * The schedules of one schema: definitions and cursors (`schedules`), the slots fired
@@ -160,7 +160,7 @@ export class Schedules {
       `SELECT sl.schedule_id AS "scheduleId", sl.slot_at AS "slotAt", sl.run_id AS "runId", sl.outcome,
               sl.reason, sl.recorded_at AS "recordedAt", r.status AS "runStatus", r.created_at AS "queuedAt",
               r.started_at AS "startedAt",
-              CASE WHEN r.status IN ${TERMINAL} THEN r.updated_at END AS "endedAt"
+              CASE WHEN r.status IN ${TERMINAL_SQL} THEN r.updated_at END AS "endedAt"
        FROM ${this.s}.schedule_slots sl
        LEFT JOIN ${this.s}.runs r ON r.id = sl.run_id
        WHERE sl.schedule_id = $1 AND ($2::timestamptz IS NULL OR sl.slot_at >= $2) AND ($3::timestamptz IS NULL OR sl.slot_at <= $3)
@@ -189,7 +189,7 @@ export class Schedules {
          JOIN ${this.s}.runs r ON r.id = sl.run_id
          CROSS JOIN t
          WHERE sl.slot_at >= t.since AND sl.slot_at <= t.at
-           AND (r.started_at IS NOT NULL OR r.status NOT IN ${TERMINAL})
+           AND (r.started_at IS NOT NULL OR r.status NOT IN ${TERMINAL_SQL})
            AND coalesce(r.started_at, t.at) - sl.slot_at > $1 * interval '1 millisecond'
          UNION ALL
          SELECT s.id, s.workflow, s.next_fire_at, NULL, NULL,

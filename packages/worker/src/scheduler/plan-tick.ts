@@ -1,7 +1,7 @@
+import { TERMINAL_STATUSES } from "@reprise/sdk";
 import { scheduledInput, slotRunId, timetableOf, type Timetable, type AnyWorkflow } from "@reprise/sdk";
 import type { ClaimedSchedule, NewRun, ScheduleAdvance, SlotRecord } from "@reprise/store";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /**
  * Under catch-up `"none"`, a slot the scheduler sees more than this long after its time
@@ -70,7 +70,7 @@ export function planTick(claimed: readonly ClaimedSchedule[], now: Date, workflo
 
 function planSchedule(s: ClaimedSchedule, now: Date, wf: AnyWorkflow | undefined, plan: TickPlan): void {
   const table = timetableOf(s);
-  let running = s.lastRunId !== null && s.lastRunStatus !== null && !TERMINAL.has(s.lastRunStatus);
+  let running = s.lastRunId !== null && s.lastRunStatus !== null && !TERMINAL_STATUSES.has(s.lastRunStatus);
   let lastRunId = s.lastRunId;
   let lastSlotAt = s.lastSlotAt;
   let bufferedAt = s.bufferedAt;
