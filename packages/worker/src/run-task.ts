@@ -1,5 +1,5 @@
-import { TERMINAL_STATUSES } from "@reprise/sdk";
 import {
+  TERMINAL_STATUSES,
   CancelledError,
   DatabaseError,
   EventKind,

@@ -3,7 +3,7 @@ import { UsageError } from "./cli-error.js";
 
 /** The one line a failed command prints (and its exit code). */
 export function describeFailure(error: unknown): { line: string; code: number } {
-  if (error instanceof UsageError) return { line: error.message, code: 2 };
+  if (error instanceof UsageError) return { line: firstLine(error.message), code: 2 };
   const e = error as { message?: string; cause?: unknown; code?: unknown };
   const root = (e?.cause as { code?: unknown; message?: string } | undefined) ?? e;
   if (isConnectionError(root) || isConnectionError(error)) {

@@ -1,7 +1,5 @@
-import { TERMINAL_STATUSES } from "@reprise/sdk";
-import { scheduledInput, slotRunId, timetableOf, type Timetable, type AnyWorkflow } from "@reprise/sdk";
+import { TERMINAL_STATUSES, scheduledInput, slotRunId, timetableOf, type AnyWorkflow, type Timetable } from "@reprise/sdk";
 import type { ClaimedSchedule, NewRun, ScheduleAdvance, SlotRecord } from "@reprise/store";
-
 
 /**
  * Under catch-up `"none"`, a slot the scheduler sees more than this long after its time
