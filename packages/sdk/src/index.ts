@@ -30,7 +30,7 @@ export type { QueueDefinition, QueueOptions } from "./queue.js";
 export { circuitBreaker } from "./breaker.js";
 export type { CircuitBreaker, CircuitBreakerOptions } from "./breaker.js";
 export type { ScheduleSpec } from "./schedule-spec.js";
-export { ScheduleClient } from "./schedule/schedule-client.js";
+export { ScheduleClient, scheduleRow } from "./schedule/schedule-client.js";
 export type {
   CreateScheduleOptions,
   SchedulePatch,

@@ -188,10 +188,15 @@ function toRow(id: string, wf: AnyWorkflow | string, queue: string | undefined, 
   if (typeof name !== "string" || name.length === 0) throw new ValidationError(`schedule "${id}": workflow must be a workflow() or its name`);
   // Given the definition, a fixed input the workflow refuses fails now, not at 3 am.
   if (typeof wf !== "string") scheduledInput(spec.input, new Date(), wf, `input of schedule "${id}"`);
+  return scheduleRow(id, name, queue ?? (typeof wf === "string" ? null : wf.queue), spec);
+}
+
+/** The row a resolved schedule is stored as (its fixed input checked to be JSON). */
+export function scheduleRow(id: string, workflow: string, queue: string | null, spec: ResolvedScheduleSpec): ScheduleRowInput {
   return {
     id,
-    workflow: name,
-    queue: queue ?? (typeof wf === "string" ? null : wf.queue),
+    workflow,
+    queue,
     cron: spec.cron ?? null,
     everyMs: spec.everyMs ?? null,
     timezone: spec.timezone,

@@ -1,4 +1,4 @@
-import { resolveScheduleSpec, toJsonText, type AnyWorkflow } from "@reprise/sdk";
+import { resolveScheduleSpec, scheduleRow, type AnyWorkflow } from "@reprise/sdk";
 import type { ScheduleRow, Store } from "@reprise/store";
 import type { WorkerLogger } from "../logger.js";
 
@@ -16,18 +16,7 @@ export async function syncDeclaredSchedules(store: Store, workflows: readonly An
     const declared = wf.options.schedule;
     if (!declared) continue;
     const spec = resolveScheduleSpec(declared, `workflow "${wf.name}"`);
-    rows.push({
-      id: wf.name,
-      workflow: wf.name,
-      queue: wf.queue,
-      cron: spec.cron ?? null,
-      everyMs: spec.everyMs ?? null,
-      timezone: spec.timezone,
-      catchup: spec.catchup,
-      catchupWindowMs: spec.catchupWindowMs,
-      overlap: spec.overlap,
-      input: spec.input === undefined ? undefined : toJsonText(spec.input, `input of schedule "${wf.name}"`),
-    });
+    rows.push(scheduleRow(wf.name, wf.name, wf.queue, spec));
   }
   if (rows.length === 0) return;
   const outcomes = await store.schedules.syncDeclared(rows);
