@@ -53,7 +53,7 @@ export { resolveScheduleSpec, checkScheduleId, checkTimezone, CATCHUP, OVERLAP }
 export type { ResolvedScheduleSpec, Catchup, Overlap } from "./schedule/resolve-spec.js";
 export { timetableOf } from "./schedule/timetable.js";
 export type { Timetable } from "./schedule/timetable.js";
-export { slotRunId, scheduledInput } from "./schedule/slot-run.js";
+export { slotRun, slotRunId, scheduledInput } from "./schedule/slot-run.js";
 export { parseScheduleTime, formatInZone } from "./schedule/zoned-time.js";
 export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
 export { EventKind, TERMINAL_KINDS } from "./events.js";

@@ -3,7 +3,7 @@ import { findWorkflow } from "../workflow.js";
 import type { BackfillOptions, BackfillProgress, BackfillResult } from "./schedule-info.js";
 import type { ScheduleClientHost } from "./schedule-client.js";
 import type { StoredScheduleRow } from "./schedule-store.js";
-import { scheduledInput, slotRunId } from "./slot-run.js";
+import { scheduledInput, slotRun } from "./slot-run.js";
 import { timetableOf } from "./timetable.js";
 import { parseScheduleTime } from "./zoned-time.js";
 
@@ -35,21 +35,12 @@ export async function backfill(host: ScheduleClientHost, row: StoredScheduleRow,
   const now = await host.call((s) => s.now());
   const due = slots.filter((slot) => slot <= now);
   const wf = findWorkflow(row.workflow);
-  const queue = row.queue ?? wf?.queue ?? "default";
   // Every slot's input differs only in scheduledAt: if the workflow refuses one, it refuses all.
   const inputs = due.map((slot) => scheduledInput(row.input, slot, wf, `input of schedule "${id}"`));
   const progress: BackfillProgress = { total: slots.length, done: 0, created: 0, existed: 0, skipped: slots.length - due.length };
   for (let i = 0; i < due.length; i += batchSize) {
     const batch = due.slice(i, i + batchSize);
-    const runs = batch.map((slot, j) => ({
-      id: slotRunId(id, slot),
-      workflow: row.workflow,
-      queue,
-      input: inputs[i + j],
-      priority: wf?.options.priority,
-      timeoutMs: wf?.timeoutMs,
-      fingerprint: wf?.fingerprint,
-    }));
+    const runs = batch.map((slot, j) => slotRun(row, slot, inputs[i + j], wf));
     const created = await host.call((s) => s.startRuns(runs));
     await host.call((s) =>
       s.schedules.recordSlots(runs.map((run, j) => ({ scheduleId: id, slotAt: batch[j]!, runId: run.id, outcome: "backfilled" as const }))),

@@ -19,7 +19,7 @@ import {
   type ScheduleSlot,
 } from "./schedule-info.js";
 import type { ScheduleRowInput, StoredScheduleRow } from "./schedule-store.js";
-import { scheduledInput, slotRunId } from "./slot-run.js";
+import { scheduledInput, slotRun } from "./slot-run.js";
 
 /** What `client.schedules` needs from its `Client`. */
 export interface ScheduleClientHost {
@@ -123,21 +123,9 @@ export class ScheduleClient {
     const [row, now] = await this.host.call((s) => Promise.all([s.schedules.get(id), s.now()]));
     if (!row) throw new ScheduleNotFoundError(id);
     const wf = findWorkflow(row.workflow);
-    const runId = slotRunId(id, now);
-    const input = scheduledInput(row.input, now, wf, `input of schedule "${id}"`);
-    await this.host.call((s) =>
-      s.startRuns([
-        {
-          id: runId,
-          workflow: row.workflow,
-          queue: row.queue ?? wf?.queue ?? "default",
-          input,
-          priority: wf?.options.priority,
-          timeoutMs: wf?.timeoutMs,
-          fingerprint: wf?.fingerprint,
-        },
-      ]),
-    );
+    const run = slotRun(row, now, scheduledInput(row.input, now, wf, `input of schedule "${id}"`), wf);
+    const runId = run.id;
+    await this.host.call((s) => s.startRuns([run]));
     await this.host.call((s) => s.schedules.recordTrigger({ scheduleId: id, slotAt: now, runId }));
     return this.host.handle<O>(runId);
   }

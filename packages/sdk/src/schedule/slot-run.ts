@@ -29,3 +29,27 @@ export function scheduledInput(
   const parsed = workflow ? workflow.parseInput(input) : input;
   return toJsonText(parsed, where);
 }
+
+/**
+ * The run a schedule starts for a slot: its id derived from the slot, the schedule's queue
+ * (else the workflow's), and the workflow's priority, timeout and fingerprint when its
+ * definition is known here.
+ *
+ * @param input the slot's input as JSON text (see {@link scheduledInput})
+ */
+export function slotRun(
+  schedule: { id: string; workflow: string; queue: string | null },
+  slot: Date,
+  input: string | undefined,
+  workflow: AnyWorkflow | undefined,
+): { id: string; workflow: string; queue: string; input: string | undefined; priority: number | undefined; timeoutMs: number | undefined; fingerprint: string | undefined } {
+  return {
+    id: slotRunId(schedule.id, slot),
+    workflow: schedule.workflow,
+    queue: schedule.queue ?? workflow?.queue ?? "default",
+    input,
+    priority: workflow?.options.priority,
+    timeoutMs: workflow?.timeoutMs,
+    fingerprint: workflow?.fingerprint,
+  };
+}

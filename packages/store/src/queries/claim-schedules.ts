@@ -1,4 +1,7 @@
+import type { Selectable } from "kysely";
 import { statement, type Queryable } from "../queryable.js";
+import type { SchedulesTable } from "../schema.js";
+import type { StoredSchedule } from "../schedules/schedule-row.js";
 
 /**
  * Claims, for one scheduler tick, up to $3 schedules of the workflows $2 that need a look at
@@ -54,46 +57,27 @@ RETURNING s.id, s.workflow, s.queue, s.cron, s.every_ms, s.timezone, s.catchup, 
   (SELECT r.status FROM :schema.runs r WHERE r.id = s.last_run_id) AS last_run_status,
   (SELECT at FROM tick) AS tick_at`;
 
-/** A schedule claimed by a tick. */
-export interface ClaimedSchedule {
-  id: string;
-  workflow: string;
-  queue: string | null;
-  cron: string | null;
-  everyMs: number | null;
-  timezone: string;
-  catchup: string;
-  catchupWindowMs: number;
-  overlap: string;
-  input: unknown;
-  version: number;
-  nextFireAt: Date | null;
-  lastSlotAt: Date | null;
-  lastRunId: string | null;
-  /** Null when there is no last run (or it was pruned). */
-  lastRunStatus: string | null;
-  bufferedAt: Date | null;
-}
+/** A schedule claimed by a tick (its last run's status is null when there is none, or it was pruned). */
+export type ClaimedSchedule = Omit<StoredSchedule, "source" | "paused" | "createdAt" | "updatedAt">;
 
-interface Row {
-  id: string;
-  workflow: string;
-  queue: string | null;
-  cron: string | null;
-  every_ms: number | null;
-  timezone: string;
-  catchup: string;
-  catchup_window_ms: number;
-  overlap: string;
-  input: unknown;
-  version: number;
-  next_fire_at: Date | null;
-  last_slot_at: Date | null;
-  last_run_id: string | null;
-  buffered_at: Date | null;
-  last_run_status: string | null;
-  tick_at: Date;
-}
+type Row = Pick<
+  Selectable<SchedulesTable>,
+  | "id"
+  | "workflow"
+  | "queue"
+  | "cron"
+  | "every_ms"
+  | "timezone"
+  | "catchup"
+  | "catchup_window_ms"
+  | "overlap"
+  | "input"
+  | "version"
+  | "next_fire_at"
+  | "last_slot_at"
+  | "last_run_id"
+  | "buffered_at"
+> & { last_run_status: string | null; tick_at: Date };
 
 /** @returns the claimed schedules and the tick's time (`now`, or the database's). */
 export async function claimSchedules(

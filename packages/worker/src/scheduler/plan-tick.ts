@@ -1,4 +1,4 @@
-import { TERMINAL_STATUSES, scheduledInput, slotRunId, timetableOf, type AnyWorkflow, type Timetable } from "@reprise/sdk";
+import { TERMINAL_STATUSES, scheduledInput, slotRun, timetableOf, type AnyWorkflow, type Timetable } from "@reprise/sdk";
 import type { ClaimedSchedule, NewRun, ScheduleAdvance, SlotRecord } from "@reprise/store";
 
 /**
@@ -75,7 +75,6 @@ function planSchedule(s: ClaimedSchedule, now: Date, wf: AnyWorkflow | undefined
 
   /** Adds the slot's run to the plan; false when the workflow refuses the input. */
   const start = (slot: Date): boolean => {
-    const runId = slotRunId(s.id, slot);
     let input: string | undefined;
     try {
       input = scheduledInput(s.input, slot, wf, `input of schedule "${s.id}"`);
@@ -83,17 +82,10 @@ function planSchedule(s: ClaimedSchedule, now: Date, wf: AnyWorkflow | undefined
       plan.slots.push({ scheduleId: s.id, slotAt: slot, runId: null, outcome: "invalid", reason: (error as Error).message.slice(0, 500) });
       return false;
     }
-    plan.runs.push({
-      id: runId,
-      workflow: s.workflow,
-      queue: s.queue ?? wf?.queue ?? "default",
-      input,
-      priority: wf?.options.priority,
-      timeoutMs: wf?.timeoutMs,
-      fingerprint: wf?.fingerprint,
-    });
-    plan.slots.push({ scheduleId: s.id, slotAt: slot, runId, outcome: "started" });
-    lastRunId = runId;
+    const run = slotRun(s, slot, input, wf);
+    plan.runs.push(run);
+    plan.slots.push({ scheduleId: s.id, slotAt: slot, runId: run.id, outcome: "started" });
+    lastRunId = run.id;
     running = true;
     return true;
   };
