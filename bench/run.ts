@@ -20,6 +20,9 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 
 const server = await startPostgres({ durable: true, log });
 const url = server.url;
+/** The bench's own connections (dropping schemas, counting completions): not the store's. */
+const admin = new pg.Pool({ connectionString: url, max: 2 });
+admin.on("error", () => undefined);
 let schemaCounter = 0;
 const freshSchema = () => `bench_${process.pid}_${schemaCounter++}`;
 
@@ -30,7 +33,7 @@ async function withStore<T>(fn: (store: Store, schema: string) => Promise<T>): P
   try {
     return await fn(store, schema);
   } finally {
-    await store.pool.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
+    await admin.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
     await store.close();
   }
 }
@@ -176,7 +179,7 @@ async function drain(concurrency: number): Promise<{ rate: Summary; fromStart: S
       await worker.start();
       // Done means durably completed: poll the database like the peers' harness does.
       for (;;) {
-        const { rows } = await store.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${store.schema}".runs WHERE status = 'completed'`);
+        const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${store.schema}".runs WHERE status = 'completed'`);
         if (rows[0]!.n >= DRAIN_N) break;
         await sleep(5);
       }

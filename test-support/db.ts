@@ -8,6 +8,8 @@ export interface TestSchema {
   schema: string;
   /** `{ connectionString, schema }`, to spread into Worker and Client options. */
   connection: { connectionString: string; schema: string };
+  /** A pool on the test database, for a test's own tables and side effects (ended after the file). */
+  pool: pg.Pool;
   /** Runs SQL against the test database (tables are in `schema`). */
   sql<R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
 }
@@ -33,6 +35,7 @@ export function useTestSchema(): TestSchema {
     url,
     schema,
     connection: { connectionString: url, schema },
+    pool,
     async sql(text, values) {
       const { rows } = await pool.query(text, values);
       return rows;

@@ -1,13 +1,5 @@
-import {
-  Execution,
-  type ChildOutcome,
-  type ExecutionHost,
-  type HistoryEvent,
-  type InboxSignal,
-  type NewEvent,
-  type Outcome,
-  type Workflow,
-} from "@reprise/sdk";
+import { type HistoryEvent, type Workflow } from "@reprise/sdk";
+import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome } from "@reprise/sdk/engine";
 
 /**
  * An in-memory ExecutionHost for engine tests: appends go to an array, signals to a list.
@@ -20,6 +12,9 @@ export class MemoryHost implements ExecutionHost {
   readonly children = new Map<string, ChildOutcome | null>();
   persists = 0;
   clock = Date.now();
+  readonly setTimer = eventLoopTimers.setTimer;
+  readonly defer = eventLoopTimers.defer;
+  readonly monotonic = eventLoopTimers.monotonic;
 
   now(): number {
     return Date.now();
@@ -27,6 +22,9 @@ export class MemoryHost implements ExecutionHost {
   async persist(events: NewEvent[]): Promise<void> {
     this.persists++;
     this.appended.push(...events);
+  }
+  isRefusal(): boolean {
+    return false;
   }
   async readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {
     const found = this.signals.find((s) => s.name === name && (after === undefined || BigInt(s.id) > BigInt(after)));
@@ -65,16 +63,21 @@ export function started(runId: string, wf: Workflow<any, any>, input?: unknown):
   return { runId, seq: 0, kind: "RunStarted", position: null, name: null, payload: { workflow: wf.name, queue: wf.queue, input }, createdAt: new Date() };
 }
 
+/** An execution's outcome, with a completed run's output parsed from the JSON text it recorded. */
+export type TestOutcome = Outcome & { output?: unknown };
+
 /** Executes a run against a MemoryHost from its start (or from `history`). */
 export async function execute(
   wf: Workflow<any, any>,
   options: { input?: unknown; history?: HistoryEvent[]; host?: MemoryHost; runId?: string; suspendAfterMs?: number } = {},
-): Promise<{ outcome: Outcome; host: MemoryHost; history: HistoryEvent[] }> {
+): Promise<{ outcome: TestOutcome; host: MemoryHost; history: HistoryEvent[] }> {
   const runId = options.runId ?? "run-1";
   const host = options.host ?? new MemoryHost();
   const history = options.history ?? [started(runId, wf, options.input)];
   const execution = new Execution({ runId, workflow: wf, input: options.input, history, host, suspendAfterMs: options.suspendAfterMs ?? 50 });
-  const outcome = await execution.run();
+  const ended = await execution.run();
   host.appended.push(...execution.takePending().events);
+  const outcome: TestOutcome =
+    ended.status === "completed" ? { ...ended, output: ended.outputText === undefined ? undefined : JSON.parse(ended.outputText) } : ended;
   return { outcome, host, history: [...history, ...asHistory(runId, host.appended)] };
 }

@@ -1,30 +1,24 @@
-import { TERMINAL_STATUSES } from "./run-status.js";
-import type { ClientStore, StoredRun } from "./client-store.js";
+import { createStore, StoreError, StoreErrorCode, type Store } from "@reprise/store";
 import { toMillis, type Duration } from "./duration.js";
-import {
-  CancelledError,
-  DatabaseError,
-  DeadLetterNotFoundError,
-  InvalidRunStateError,
-  RepriseError,
-  RunNotFoundError,
-  ValidationError,
-  serializeError,
-  type SerializedError,
-} from "./errors.js";
+import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, ValidationError } from "./errors.js";
+import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
 import { newId } from "./ids.js";
 import { toJsonText } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { toRunInfo, type ListRunsOptions, type RunInfo, type StartOptions } from "./run-info.js";
+import { TERMINAL_STATUSES } from "./run-status.js";
 import { ScheduleClient } from "./schedule/schedule-client.js";
-import { findWorkflow, parseWith, type DeadLetter, type Workflow } from "./workflow.js";
+import { parseWith } from "./schema.js";
+import { findWorkflow } from "./workflow.js";
+import type { DeadLetter, Workflow } from "./workflow-types.js";
 
 /** Options of {@link Client}. Give `connectionString` or `store`. */
 export interface ClientOptions {
   /** Postgres connection string. */
   connectionString?: string;
   /** A store from `createStore()` (the client then does not close it). */
-  store?: ClientStore;
+  store?: Store;
   /**
    * Postgres schema of Reprise's tables (with `connectionString`).
    * @default "reprise"
@@ -35,53 +29,6 @@ export interface ClientOptions {
    * @default true
    */
   migrate?: boolean;
-}
-
-/** Options of `client.start`. */
-export interface StartOptions {
-  /** The run id, and its idempotency key: starting an existing id returns the existing run. @default a ULID */
-  id?: string;
-  /** @default the workflow's queue */
-  queue?: string;
-  /** Wait this long before the run may start. */
-  delay?: Duration;
-  /** Higher runs first. @default the workflow's, else 0 */
-  priority?: number;
-}
-
-export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";
-
-/** A run as `status()` and `listRuns()` describe it. */
-export interface RunInfo {
-  id: string;
-  workflowName: string;
-  status: RunStatus;
-  input: unknown;
-  output?: unknown;
-  error?: SerializedError;
-  /** 1, plus one per manual retry. */
-  attempt: number;
-  createdAt: Date;
-  updatedAt: Date;
-  parentId?: string;
-  queue: string;
-  priority: number;
-  /** A hash of the workflow code the run started with. */
-  fingerprint?: string;
-  /** The run this one was forked from. */
-  forkedFrom?: string;
-  /** When a worker first took the run. */
-  startedAt?: Date;
-}
-
-/** Filters of `listRuns`. */
-export interface ListRunsOptions {
-  status?: RunStatus;
-  workflow?: string;
-  /** @default 50 */
-  limit?: number;
-  /** A run id from the previous page: list the runs created before it. */
-  after?: string;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:\-/@+=]{0,254}$/;
@@ -97,7 +44,7 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_.:\-/@+=]{0,254}$/;
  */
 export class Client {
   private readonly options: ClientOptions;
-  private storePromise: Promise<ClientStore> | undefined;
+  private storePromise: Promise<Store> | undefined;
   private readonly ownsStore: boolean;
   /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
   readonly schedules: ScheduleClient;
@@ -112,14 +59,11 @@ export class Client {
   }
 
   /** The store, created and migrated on first use. */
-  store(): Promise<ClientStore> {
+  store(): Promise<Store> {
     this.storePromise ??= (async () => {
-      let store = this.options.store;
-      if (!store) {
-        // Loaded only when needed, so that the sdk's engine and types stay free of pg.
-        const { createStore } = await import("@reprise/store");
-        store = createStore({ connectionString: this.options.connectionString!, ...(this.options.schema ? { schema: this.options.schema } : {}) });
-      }
+      const store =
+        this.options.store ??
+        createStore({ connectionString: this.options.connectionString!, ...(this.options.schema ? { schema: this.options.schema } : {}) });
       if (this.options.migrate !== false) await store.migrate();
       return store;
     })().catch((error: unknown) => {
@@ -130,7 +74,7 @@ export class Client {
   }
 
   /** Runs a store call, turning driver failures into `DatabaseError`. */
-  private async call<T>(fn: (store: ClientStore) => Promise<T>): Promise<T> {
+  private async call<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     const store = await this.store();
     try {
       return await fn(store);
@@ -243,7 +187,7 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when it already completed or failed
    */
   async cancel(runId: string, reason?: string): Promise<void> {
-    const error = JSON.stringify(serializeError(new CancelledError("the run was cancelled", { ...(reason === undefined ? {} : { reason }), runId })));
+    const error = JSON.stringify(cancelledError(runId, reason));
     const result = await this.call((s) => s.cancelRun({ runId, reason, error }));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
     if (result.outcome === "finished" && result.status !== "cancelled") throw new InvalidRunStateError(runId, result.status, "cancel");
@@ -335,33 +279,10 @@ function checkId(id: string): void {
   }
 }
 
-/** The public view of a stored run. */
-export function toRunInfo(run: StoredRun): RunInfo {
-  const info: RunInfo = {
-    id: run.id,
-    workflowName: run.workflow,
-    status: run.status as RunStatus,
-    input: run.input ?? undefined,
-    attempt: run.attempt,
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    queue: run.queue,
-    priority: run.priority,
-  };
-  if (run.output !== null && run.output !== undefined) info.output = run.output;
-  if (run.error !== null && run.error !== undefined) info.error = run.error as SerializedError;
-  if (run.parentId) info.parentId = run.parentId;
-  if (run.fingerprint) info.fingerprint = run.fingerprint;
-  if (run.forkedFrom) info.forkedFrom = run.forkedFrom;
-  if (run.startedAt) info.startedAt = run.startedAt;
-  return info;
-}
-
 /** Turns what the store threw into a Reprise error (driver errors become `DatabaseError`). */
 export function wrapStoreError(error: unknown): Error {
   if (error instanceof RepriseError) return error;
-  const e = error as { code?: unknown; message?: unknown; name?: unknown } | null;
-  const message = typeof e?.message === "string" ? e.message : String(error);
-  if (e && (e as { name?: unknown }).name === "StoreError" && e.code === "INVALID_ARGUMENT") return new ValidationError(message, { cause: error });
+  if (error instanceof StoreError && error.code === StoreErrorCode.InvalidArgument) return new ValidationError(error.message, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
   return new DatabaseError(`database error: ${message}`, error);
 }

@@ -1,22 +1,7 @@
 import { toMillis, type Duration } from "./duration.js";
-import type { HistoryReplayResult } from "./replay/replay-histories.js";
+import { describeDivergence, type CallDescription } from "./divergence.js";
 
-/**
- * An error as it is stored in the event log and in `RunInfo.error`. On replay a recorded
- * failure is rethrown with the same `name` and `message`.
- */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  data?: unknown;
-  cause?: SerializedError;
-  /** `false` for errors that must not be retried. */
-  retryable?: boolean;
-}
-
-/** Stable codes of every Reprise error, one per class. */
+/** Stable codes of every Reprise error, one per class, the worker's included. */
 export const ErrorCode = {
   Internal: "INTERNAL",
   NonRetryable: "NON_RETRYABLE",
@@ -41,6 +26,10 @@ export const ErrorCode = {
   ScheduleNotFound: "SCHEDULE_NOT_FOUND",
   ScheduleExists: "SCHEDULE_EXISTS",
   ReplayDiverged: "REPLAY_DIVERGED",
+  /** The worker no longer holds a run's lease (`@reprise/worker`'s LeaseLostError). */
+  LeaseLost: "LEASE_LOST",
+  /** A worker's options are invalid (`@reprise/worker`'s WorkerConfigError). */
+  WorkerConfig: "WORKER_CONFIG",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -211,12 +200,6 @@ export class ChildFailedError extends RepriseError {
   }
 }
 
-/** What a position of the history holds, or what the code asked for there. */
-export interface CallDescription {
-  kind: string;
-  name: string | null;
-}
-
 /**
  * The workflow code no longer matches the recorded history: at `position` the log recorded
  * one call and the code made another. The run fails; nothing is appended after the divergence.
@@ -234,59 +217,6 @@ export class NonDeterminismError extends RepriseError {
     this.recorded = details.recorded;
     this.actual = details.actual;
   }
-}
-
-/** A call in the words of the code that makes it: `step "charge"`, `ctx.sleep()`, … */
-function describeCall(call: CallDescription | null): string {
-  if (!call) return "nothing";
-  const name = call.name === null ? "" : ` "${call.name}"`;
-  switch (call.kind) {
-    case "StepCompleted":
-      return `step${name}`;
-    case "TimerStarted":
-      return call.name === "sleep" ? "ctx.sleep()" : `timer${name}`;
-    case "SignalConsumed":
-      return `waitForSignal${name}`;
-    case "ChildStarted":
-      return `child${name}`;
-    case "MarkerRecorded":
-      return call.name ? `ctx.${call.name}()` : "a marker";
-    case "RunCompleted":
-      return "the run's end";
-    default:
-      return `${call.kind}${name}`;
-  }
-}
-
-const ENDS: ReadonlySet<string> = new Set(["RunCompleted", "RunFailed", "RunCancelled"]);
-
-/** What changed, in words: a rename, a call added or removed, or a different kind of call. */
-function describeChange(recorded: CallDescription | null, actual: CallDescription | null): string {
-  if (recorded && actual && !ENDS.has(recorded.kind) && ENDS.has(actual.kind)) {
-    return `the history recorded ${describeCall(recorded)}, but the code now ends the run there (a call was removed, or moved behind a condition)`;
-  }
-  if (recorded && actual && ENDS.has(recorded.kind) && !ENDS.has(actual.kind)) {
-    return `the recorded run ended there, but the code now makes ${describeCall(actual)} (a call was added)`;
-  }
-  if (recorded && actual && recorded.kind === actual.kind) {
-    return `the history recorded ${describeCall(recorded)}, the code now makes ${describeCall(actual)} (renamed, or another call moved here)`;
-  }
-  return `the history recorded ${describeCall(recorded)}, the code now makes ${describeCall(actual)}`;
-}
-
-function describeDivergence(d: {
-  runId: string;
-  position: number;
-  recorded: CallDescription | null;
-  actual: CallDescription | null;
-}): string {
-  return (
-    `run ${d.runId} diverged from its history at position ${d.position}: ${describeChange(d.recorded, d.actual)}. ` +
-    `To keep runs recorded before the change on the old path, guard it with ctx.patched(id) ` +
-    `(if (ctx.patched("my-change")) { new code } else { old code }); ` +
-    `to move this run onto the new code instead, fork it from that position ` +
-    `(reprise runs fork ${d.runId} --from ${d.position}): the fork keeps what was recorded before it and runs on with today's code.`
-  );
 }
 
 /** A step guarded by a circuit breaker was refused because the breaker is open. Retryable. */
@@ -391,127 +321,4 @@ export class ScheduleExistsError extends ValidationError {
     });
     this.scheduleId = scheduleId;
   }
-}
-
-/**
- * Some histories do not replay against today's code; `problems` says which and why, and the
- * message lists them, one line each.
- */
-export class ReplayDivergenceError extends RepriseError {
-  override name = "ReplayDivergenceError";
-  readonly results: readonly HistoryReplayResult[];
-  readonly problems: readonly HistoryReplayResult[];
-  constructor(results: readonly HistoryReplayResult[]) {
-    const problems = results.filter((r) => r.problem);
-    const lines = problems.map((r) => `  ${historyLabel(r)}: ${r.problem!.message}`);
-    super(`${problems.length} of ${results.length} histor${results.length === 1 ? "y does" : "ies do"} not replay against this code:\n${lines.join("\n")}`, {
-      code: ErrorCode.ReplayDiverged,
-      retryable: false,
-    });
-    this.results = results;
-    this.problems = problems;
-  }
-}
-
-function historyLabel(result: HistoryReplayResult): string {
-  const run = `run ${result.runId} (${result.workflowName})`;
-  return result.source ? `${result.source}, ${run}` : run;
-}
-
-/** Turns anything thrown into an `Error`. */
-export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  if (typeof thrown === "string") return new Error(thrown);
-  try {
-    return new Error(`non-error thrown: ${JSON.stringify(thrown)}`);
-  } catch {
-    return new Error(`non-error thrown: ${String(thrown)}`);
-  }
-}
-
-const MAX_CAUSE_DEPTH = 8;
-
-/** The stored form of an error (and of its `cause` chain). */
-export function serializeError(thrown: unknown, depth = 0): SerializedError {
-  const error = toError(thrown);
-  const out: SerializedError = { name: error.name || "Error", message: error.message };
-  if (error.stack) out.stack = error.stack;
-  const extra = error as Error & { code?: unknown; data?: unknown; retryable?: unknown };
-  if (typeof extra.code === "string") out.code = extra.code;
-  if (extra.data !== undefined) out.data = jsonSafe(extra.data);
-  if (typeof extra.retryable === "boolean") out.retryable = extra.retryable;
-  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(error.cause, depth + 1);
-  return out;
-}
-
-function jsonSafe(value: unknown): unknown {
-  try {
-    return JSON.parse(JSON.stringify(value)) as unknown;
-  } catch {
-    return String(value);
-  }
-}
-
-/** JavaScript's own error classes: rebuilt as instances, so `instanceof TypeError` holds on replay too. */
-const builtinClasses: Record<string, { prototype: Error }> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
-const errorClasses: Record<string, { prototype: Error }> = {
-  RepriseError,
-  NonRetryableError,
-  RetryableError,
-  ValidationError,
-  SerializationError,
-  StepFailedError,
-  StepTimeoutError,
-  WorkflowTimeoutError,
-  WorkflowFailedError,
-  CancelledError,
-  SignalTimeoutError,
-  ChildFailedError,
-  NonDeterminismError,
-  CircuitOpenError,
-  RunNotFoundError,
-  DeadLetterNotFoundError,
-  InvalidRunStateError,
-  UnknownWorkflowError,
-  DatabaseError,
-  ScheduleNotFoundError,
-  ScheduleExistsError,
-};
-
-/**
- * Rebuilds an error from its stored form: same `name`, `message`, `stack`, `code` and
- * `cause` chain. Reprise's own classes and JavaScript's built-in ones (`TypeError`, …) come
- * back as instances of their class, Reprise's with the fields their constructors set
- * restored from `data`. Other classes come back as an `Error` with the recorded `name`: match
- * your own errors by `name` or `code`, which replay keeps, rather than by `instanceof`.
- */
-export function deserializeError(stored: SerializedError): Error {
-  const cls = errorClasses[stored.name];
-  const builtin = builtinClasses[stored.name];
-  const error: Error = cls ? (Object.create(cls.prototype) as Error) : builtin ? (Object.create(builtin.prototype) as Error) : new Error(stored.message);
-  const fields: Record<string, unknown> = {
-    name: stored.name,
-    message: stored.message,
-    stack: stored.stack ?? `${stored.name}: ${stored.message}`,
-  };
-  if (stored.code !== undefined) fields.code = stored.code;
-  if (stored.retryable !== undefined) fields.retryable = stored.retryable;
-  if (stored.data !== undefined) {
-    fields.data = stored.data;
-    if (cls && stored.data !== null && typeof stored.data === "object") Object.assign(fields, stored.data);
-  }
-  if (stored.cause) fields.cause = deserializeError(stored.cause);
-  for (const [key, value] of Object.entries(fields)) {
-    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: key !== "stack" && key !== "message" });
-  }
-  return error;
 }

@@ -1,4 +1,4 @@
-import type { SerializedError } from "./errors.js";
+import type { SerializedError } from "./error-codec.js";
 
 /**
  * The kinds of event in a run's log. The names are the contract between versions:

@@ -1,13 +1,13 @@
-import { randomFillSync } from "node:crypto";
 import { monotonicFactory, ulid as makeUlid } from "ulid";
 
 // ulid's default PRNG asks the kernel for one byte per character (65 µs per id here); a
-// pool of random bytes refilled 4 KiB at a time gives the same randomness for ~1 µs.
+// pool of random bytes refilled 4 KiB at a time gives the same randomness for ~1 µs. Web
+// Crypto (a global in every runtime) keeps this file, which the engine uses, free of node:*.
 const pool = new Uint8Array(4096);
 let next = pool.length;
 function prng(): number {
   if (next >= pool.length) {
-    randomFillSync(pool);
+    globalThis.crypto.getRandomValues(pool);
     next = 0;
   }
   return pool[next++]! / 256;

@@ -91,6 +91,20 @@ export function storableText(text: string): string {
   return text.replaceAll("\u0000", "\uFFFD").replace(LONE_SURROGATES, "\uFFFD");
 }
 
+/**
+ * The JSON text of `fields` with each of `raw` spliced in as already-serialised JSON text
+ * (a step result, a run's output): a value is serialised once, never parsed back to be
+ * embedded. `undefined` entries are left out.
+ */
+export function rawJsonFields(fields: object, raw: Record<string, string | undefined>): string {
+  let text = JSON.stringify(fields);
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    text = `${text.slice(0, -1)}${text.length > 2 ? "," : ""}${JSON.stringify(key)}:${value}}`;
+  }
+  return text;
+}
+
 /** Parses stored JSON text back (`undefined` stays `undefined`). */
 export function fromJsonText<T = unknown>(text: string | undefined): T {
   return (text === undefined ? undefined : JSON.parse(text)) as T;

@@ -1,7 +1,17 @@
-import type { Client, RunInfo } from "./client.js";
 import { toMillis, type Duration } from "./duration.js";
-import { ResultTimeoutError, WorkflowFailedError, deserializeError, CancelledError, type SerializedError } from "./errors.js";
+import { CancelledError, ResultTimeoutError, WorkflowFailedError } from "./errors.js";
+import { deserializeError, type SerializedError } from "./error-codec.js";
 import type { HistoryEvent } from "./events.js";
+import type { RunInfo } from "./run-info.js";
+
+/** The calls of a `Client` a handle makes for its run. */
+export interface RunSteering {
+  status(runId: string): Promise<RunInfo>;
+  history(runId: string): Promise<HistoryEvent[]>;
+  signal(runId: string, name: string, payload?: unknown): Promise<void>;
+  cancel(runId: string, reason?: string): Promise<void>;
+  retry<O>(runId: string): Promise<RunHandle<O>>;
+}
 
 const FIRST_POLL_MS = 2;
 const MAX_POLL_MS = 250;
@@ -17,7 +27,7 @@ const MAX_POLL_MS = 250;
  */
 export class RunHandle<O = unknown> {
   constructor(
-    private readonly client: Client,
+    private readonly client: RunSteering,
     readonly id: string,
   ) {}
 

@@ -1,10 +1,4 @@
-import {
-  NonDeterminismError,
-  SerializationError,
-  StepFailedError,
-  replay,
-  workflow,
-} from "@reprise/sdk";
+import { NonDeterminismError, SerializationError, StepFailedError, replay, workflow } from "@reprise/sdk";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
 import { execute } from "../../../test-support/memory-host.js";

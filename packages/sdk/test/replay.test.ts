@@ -1,23 +1,5 @@
-import {
-  CancelledError,
-  ChildFailedError,
-  NonDeterminismError,
-  NonRetryableError,
-  ReplayDivergenceError,
-  SignalTimeoutError,
-  StepFailedError,
-  ValidationError,
-  WorkflowTimeoutError,
-  exportHistory,
-  parseHistory,
-  replay,
-  replayHistories,
-  serializeError,
-  workflow,
-  type HistoryEvent,
-  type RecordedFailure,
-  type StepFailedPayload,
-} from "@reprise/sdk";
+import { CancelledError, ChildFailedError, NonDeterminismError, NonRetryableError, ReplayDivergenceError, SignalTimeoutError, StepFailedError, ValidationError, WorkflowTimeoutError, exportHistory, parseHistory, replay, replayHistories, workflow, type HistoryEvent, type RecordedFailure, type StepFailedPayload } from "@reprise/sdk";
+import { serializeError } from "@reprise/sdk/engine";
 import { describe, expect, test } from "vitest";
 import { MemoryHost, execute } from "../../../test-support/memory-host.js";
 

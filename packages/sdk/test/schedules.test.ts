@@ -1,4 +1,5 @@
-import { Client, ValidationError, formatInZone, parseScheduleTime, resolveScheduleSpec, timetableOf, workflow } from "@reprise/sdk";
+import { Client, ValidationError, formatInZone, workflow } from "@reprise/sdk";
+import { parseScheduleTime, resolveScheduleSpec, timetableOf } from "@reprise/sdk/engine";
 import { describe, expect, test } from "vitest";
 
 const noop = async () => undefined;

@@ -1,4 +1,5 @@
-import { replay, workflow, type InboxSignal } from "@reprise/sdk";
+import { replay, workflow } from "@reprise/sdk";
+import { type InboxSignal } from "@reprise/sdk/engine";
 import { expect, test } from "vitest";
 import { MemoryHost, execute } from "../../../test-support/memory-host.js";
 

@@ -1,4 +1,5 @@
-import { resolveRetryPolicy, retryDelayMs, decideRetry, toMillis, toJsonText, NonRetryableError, RetryableError, ValidationError, serializeError, deserializeError, StepFailedError, CircuitOpenError } from "@reprise/sdk";
+import { toMillis, NonRetryableError, RetryableError, ValidationError, StepFailedError, CircuitOpenError } from "@reprise/sdk";
+import { resolveRetryPolicy, retryDelayMs, decideRetry, toJsonText, serializeError, deserializeError } from "@reprise/sdk/engine";
 import { describe, expect, test } from "vitest";
 
 describe("durations", () => {

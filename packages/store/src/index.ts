@@ -1,14 +1,25 @@
-export { createStore, migrate, Store } from "./store.js";
-export type { StoreOptions, RunRecord, RunFilter, DeadLetterRecord, LogRecord } from "./store.js";
+export { createStore, migrate } from "./create-store.js";
+export type {
+  Store,
+  StoreSession,
+  StoreOptions,
+  RunRecord,
+  RunFilter,
+  RunEnd,
+  CancelArgs,
+  DeadLetterRecord,
+  DeadLetterFilter,
+  LogRecord,
+  BreakerRecord,
+} from "./store.js";
 export { migrateSchema, loadMigrations } from "./migrate.js";
 export type { Migration } from "./migrate.js";
-export { listen } from "./listener.js";
 export type { Listener, ListenOptions } from "./listener.js";
 export { StoreError, StoreErrorCode, isConnectionError, isDataError, isUniqueViolation } from "./errors.js";
-export { withTransaction } from "./transaction.js";
-export type { Database } from "./schema.js";
+export { TERMINAL_STATUSES } from "./run-status.js";
 export type { NewRun } from "./queries/start-runs.js";
 export type { ClaimedRun, ClaimArgs, SharedLimits } from "./queries/claim-runs.js";
+export type { AppendArgs } from "./queries/append-event.js";
 export type { CommitBatch, AppendEvent, RunMove, LogLine } from "./queries/commit-runs.js";
 export type { RenewedLease } from "./queries/renew-leases.js";
 export type { EventRow, LoadedHistory } from "./queries/load-histories.js";
@@ -17,8 +28,7 @@ export type { SignalResult } from "./operations/signal-run.js";
 export type { CancelResult } from "./operations/cancel-run.js";
 export type { RetryResult } from "./operations/retry-run.js";
 export type { ForkResult } from "./operations/fork-run.js";
-export type { Queryable } from "./queryable.js";
-export { Schedules } from "./schedules/schedules.js";
+export type { ScheduleStore, SlotFilter } from "./schedules/schedule-store.js";
 export type { ScheduleRow, StoredSchedule, StoredSlot, LateSlot } from "./schedules/schedule-row.js";
 export type { ClaimedSchedule } from "./queries/claim-schedules.js";
 export type { ScheduleAdvance, SlotRecord } from "./queries/advance-schedules.js";

@@ -1,28 +1,17 @@
-import { Kysely, PostgresDialect, type Selectable } from "kysely";
-import pg from "pg";
-import { StoreError, StoreErrorCode } from "./errors.js";
-import { channelOf, quoteSchema } from "./identifiers.js";
-import { listen, type Listener, type ListenOptions } from "./listener.js";
-import { migrateSchema } from "./migrate.js";
-import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
-import { forkRun, type ForkResult } from "./operations/fork-run.js";
-import { retryRun, type RetryResult } from "./operations/retry-run.js";
-import { signalRun, type SignalResult } from "./operations/signal-run.js";
-import { appendEvent } from "./queries/append-event.js";
-import { breakerPermit } from "./queries/breaker-permit.js";
-import { breakerReport } from "./queries/breaker-report.js";
-import { claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
-import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
-import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
-import { readSignal, type InboxRow } from "./queries/read-signal.js";
-import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
-import { saveHeartbeat } from "./queries/save-heartbeat.js";
-import { startRuns, type NewRun } from "./queries/start-runs.js";
-import type { Database, RunsTable } from "./schema.js";
-import type { Queryable } from "./queryable.js";
-import { Schedules } from "./schedules/schedules.js";
-import { TERMINAL_STATUSES } from "./run-status.js";
-import { withTransaction } from "./transaction.js";
+import type pg from "pg";
+import type { Listener, ListenOptions } from "./listener.js";
+import type { CancelResult } from "./operations/cancel-run.js";
+import type { ForkResult } from "./operations/fork-run.js";
+import type { RetryResult } from "./operations/retry-run.js";
+import type { SignalResult } from "./operations/signal-run.js";
+import type { AppendArgs } from "./queries/append-event.js";
+import type { ClaimArgs, ClaimedRun, SharedLimits } from "./queries/claim-runs.js";
+import type { CommitBatch } from "./queries/commit-runs.js";
+import type { EventRow, LoadedHistory } from "./queries/load-histories.js";
+import type { InboxRow } from "./queries/read-signal.js";
+import type { RenewedLease } from "./queries/renew-leases.js";
+import type { NewRun } from "./queries/start-runs.js";
+import type { ScheduleStore } from "./schedules/schedule-store.js";
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -90,6 +79,15 @@ export interface DeadLetterRecord {
   retriedBy: string | null;
 }
 
+/** Filters of {@link Store.deadLetters}. */
+export interface DeadLetterFilter {
+  runId?: string | undefined;
+  workflow?: string | undefined;
+  id?: string | undefined;
+  /** @default 1000 */
+  limit?: number | undefined;
+}
+
 /** A stored `ctx.log` line. */
 export interface LogRecord {
   at: Date;
@@ -101,331 +99,122 @@ export interface LogRecord {
   attempt: number | null;
 }
 
+/** A circuit breaker's shared state. */
+export interface BreakerRecord {
+  name: string;
+  state: string;
+  failures: number;
+  openedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** A run's end as the `runs` table holds it. */
+export interface RunEnd {
+  status: string;
+  output: unknown;
+  error: unknown;
+}
+
+/** What a cancellation writes: why, and the cancelled run's stored error (JSON text). */
+export interface CancelArgs {
+  reason: string | undefined;
+  error: string;
+}
 
 /**
- * The Postgres event log: a `pg` pool, a kysely instance, and the queries of the hot path.
- * Knows SQL, knows nothing of workflows.
+ * One connection held for a stream of hot-path writes (the worker's group commit): checking
+ * a connection out of the pool per statement costs about 0.05 ms.
  */
-export class Store {
+export interface StoreSession {
+  /** The group commit: events and status moves of many runs, fenced by their leases. @returns the runs whose leases held */
+  commitRuns(batch: CommitBatch): Promise<Set<string>>;
+  /** One event of one run, fenced by its lease. @returns false when the lease is gone */
+  appendEvent(args: AppendArgs): Promise<boolean>;
+  /** True once the database closed the connection: release it with `broken`. */
+  readonly broken: boolean;
+  /** Gives the connection back (`broken`: destroy it instead). */
+  release(broken?: boolean): void;
+}
+
+/**
+ * The Postgres event log behind Reprise: runs, their events, signals, schedules and
+ * breakers of one schema. Knows SQL, knows nothing of workflow code. Create one with
+ * {@link createStore}.
+ */
+export interface Store {
   /** The schema name as given. */
   readonly schema: string;
-  /** The NOTIFY channel of this schema. */
+  /** The NOTIFY channel of this schema (payloads are ids, a hint to look, never data). */
   readonly channel: string;
-  readonly pool: pg.Pool;
-  readonly db: Kysely<Database>;
-  readonly connectionString: string | undefined;
+  /** True when the store can LISTEN (it was created with a connection string). */
+  readonly canListen: boolean;
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
-  readonly schedules: Schedules;
-  private readonly s: string;
-  private readonly ownsPool: boolean;
-  private closed = false;
-  private leasePool: pg.Pool | undefined;
+  readonly schedules: ScheduleStore;
 
-  constructor(options: StoreOptions) {
-    if (!options.pool && !options.connectionString) {
-      throw new StoreError(StoreErrorCode.InvalidArgument, "createStore needs a connectionString or a pool");
-    }
-    this.schema = options.schema ?? "reprise";
-    this.s = quoteSchema(this.schema);
-    this.channel = channelOf(this.schema);
-    this.connectionString = options.connectionString;
-    this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
-    // An idle connection that dies (a database restart) must not crash the process; the
-    // next query gets a fresh connection.
-    this.pool.on("error", () => undefined);
-    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
-    this.schedules = new Schedules(this.pool, this.db, this.s);
-  }
+  /** Applies missing migrations (safe when processes race). @returns the ids applied */
+  migrate(): Promise<number[]>;
 
-  /** Applies missing migrations (safe when processes race). @returns the ids applied. */
-  migrate(): Promise<number[]> {
-    return migrateSchema(this.pool, this.schema);
-  }
+  // ---- the hot path ----------------------------------------------------------------------
 
-  // ---- the hot path --------------------------------------------------------------------
-
-  /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
-  startRuns(runs: readonly NewRun[]): Promise<Set<string>> {
-    return startRuns(this.pool, this.s, this.channel, runs);
-  }
-
+  /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids */
+  startRuns(runs: readonly NewRun[]): Promise<Set<string>>;
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
-  claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]> {
-    return claimRuns(this.leases(), this.s, args, limits);
-  }
-
-  /**
-   * The group commit: events and status moves of many runs, fenced by their leases.
-   * @param on a connection to use (the committer holds its own); default: the pool
-   */
-  commitRuns(batch: CommitBatch, on: Queryable = this.pool): Promise<Set<string>> {
-    return commitRuns(on, this.s, this.channel, batch);
-  }
-
-  /**
-   * One event of one run, fenced by its lease: the sequential hot path, with scalar
-   * parameters (see append-event). @returns false when the lease is gone
-   */
-  appendEvent(
-    args: { owner: string; runId: string; epoch: number; seq: number; kind: string; position: number | null; name: string | null; payload: string },
-    on: Queryable = this.pool,
-  ): Promise<boolean> {
-    return appendEvent(on, this.s, args);
-  }
-
-  renewLeases(args: { owner: string; ids: readonly string[]; leaseMs: number }): Promise<{ leases: RenewedLease[]; dbNow: Date | undefined }> {
-    return renewLeases(this.leases(), this.s, args);
-  }
-
-  /**
-   * Claims and lease renewals commit without waiting for the WAL flush (saving a disk sync
-   * per claim). That is safe: a claim lost in a database crash only puts the run back in
-   * the queue, the fence of every append checks owner and epoch, and the first append after
-   * a claim is a synchronous commit, which flushes the claim's WAL record before its own.
-   */
-  private leases(): pg.Pool {
-    if (!this.connectionString) return this.pool;
-    if (!this.leasePool) {
-      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: "-c synchronous_commit=off" });
-      this.leasePool.on("error", () => undefined);
-    }
-    return this.leasePool;
-  }
-
-  loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>> {
-    return loadHistories(this.pool, this.s, runIds);
-  }
-
-  readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null> {
-    return readSignal(this.pool, this.s, runId, name, after);
-  }
-
-  saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
-    return saveHeartbeat(this.pool, this.s, args);
-  }
-
-  /** Asks circuit breaker `name` whether a call may go through (see breaker-permit). */
-  breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
-    return breakerPermit(this.pool, this.s, name, resetAfterMs);
-  }
-
+  claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]>;
+  /** A connection held for hot-path writes; release it when done. */
+  session(): Promise<StoreSession>;
+  /** {@link StoreSession.commitRuns} on a pooled connection. */
+  commitRuns(batch: CommitBatch): Promise<Set<string>>;
+  /** Renews a worker's leases in one statement. */
+  renewLeases(args: { owner: string; ids: readonly string[]; leaseMs: number }): Promise<{ leases: RenewedLease[]; dbNow: Date | undefined }>;
+  /** The histories (and saved heartbeats) of claimed runs. */
+  loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>>;
+  /** The oldest signal of that name after `after` (a signal id), if any. */
+  readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null>;
+  /** Saves a step's progress, fenced by the lease. @returns false when the lease is gone */
+  saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean>;
+  /** Asks circuit breaker `name` whether a call may go through. */
+  breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
-  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined> {
-    return breakerReport(this.pool, this.s, args);
-  }
-
-  /** The seq the next event of a run gets (0 for a run without events). */
-  async nextSeq(runId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ next: number }>(`SELECT coalesce(max(seq), -1) + 1 AS next FROM ${this.s}.events WHERE run_id = $1`, [runId]);
-    return rows[0]!.next;
-  }
-
-  /** Every breaker's state. */
-  async breakers(): Promise<{ name: string; state: string; failures: number; openedAt: Date | null; updatedAt: Date }[]> {
-    const { rows } = await this.pool.query<{ name: string; state: string; failures: number; opened_at: Date | null; updated_at: Date }>(
-      `SELECT name, state, failures, opened_at, updated_at FROM ${this.s}.breakers ORDER BY name`,
-    );
-    return rows.map((r) => ({ name: r.name, state: r.state, failures: r.failures, openedAt: r.opened_at, updatedAt: r.updated_at }));
-  }
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined>;
 
   // ---- operations on one run -------------------------------------------------------------
 
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult> {
-    return signalRun(this.pool, this.s, this.channel, args);
-  }
-
-  /**
-   * Cancels a run and, one by one, its unfinished children (and theirs).
-   * @param error the cancelled run's stored error (JSON text)
-   */
-  async cancelRun(args: { runId: string; reason: string | undefined; error: string }): Promise<CancelResult> {
-    const result = await withTransaction(this.pool, (c) => cancelRun(c, this.s, this.channel, args));
-    if (result.outcome === "cancelled" || result.outcome === "requested") {
-      const children = await withTransaction(this.pool, (c) => activeChildren(c, this.s, args.runId));
-      for (const child of children) await this.cancelRun({ ...args, runId: child });
-    }
-    return result;
-  }
-
-  retryRun(runId: string): Promise<RetryResult> {
-    return withTransaction(this.pool, (c) => retryRun(c, this.s, this.channel, runId));
-  }
-
-  forkRun(args: { sourceId: string; fromStep: number | string; newId: string; reopen?: readonly number[] }): Promise<ForkResult> {
-    return withTransaction(this.pool, (c) => forkRun(c, this.s, this.channel, args));
-  }
+  /** Puts a signal in a run's inbox (durable, first-in first-out per name). */
+  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult>;
+  /** Cancels a run and, after it, its unfinished children (and theirs). */
+  cancelRun(args: CancelArgs & { runId: string }): Promise<CancelResult>;
+  /** Cancels the unfinished children of a run that was cancelled (and theirs). */
+  cancelChildren(parentId: string, args: CancelArgs): Promise<void>;
+  /** Reopens a failed or cancelled run in place. */
+  retryRun(runId: string): Promise<RetryResult>;
+  /** A new run whose history copies the source's before `fromStep`. */
+  forkRun(args: { sourceId: string; fromStep: number | string; newId: string; reopen?: readonly number[] }): Promise<ForkResult>;
+  /** Marks a dead letter as redriven by a run. */
+  markDeadLetterRetried(id: string, runId: string): Promise<void>;
 
   // ---- reads -------------------------------------------------------------------------------
 
-  async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = await this.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
-    return row ? toRunRecord(row) : undefined;
-  }
-
-  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    let query = this.db.selectFrom("runs").selectAll();
-    if (filter.status) query = query.where("status", "=", filter.status);
-    if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
-    if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
-    if (filter.after) {
-      const after = filter.after;
-      query = query.where(({ eb, refTuple, selectFrom }) =>
-        eb(
-          refTuple("created_at", "id"),
-          "<",
-          selectFrom("runs as a").select(["a.created_at", "a.id"]).where("a.id", "=", after) as never,
-        ),
-      );
-    }
-    const rows = await query
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(Math.min(Math.max(filter.limit ?? 50, 1), 10_000))
-      .execute();
-    return rows.map(toRunRecord);
-  }
-
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** A run's events in seq order (empty for an unknown run). */
-  async history(runId: string): Promise<EventRow[]> {
-    const rows = await this.db
-      .selectFrom("events")
-      .select(["run_id", "seq", "kind", "position", "name", "payload", "created_at"])
-      .where("run_id", "=", runId)
-      .orderBy("seq")
-      .execute();
-    return rows.map((r) => ({
-      runId: r.run_id,
-      seq: r.seq,
-      kind: r.kind,
-      position: r.position,
-      name: r.name,
-      payload: r.payload,
-      createdAt: r.created_at,
-    }));
-  }
-
-  async logs(runId: string, limit = 1000): Promise<LogRecord[]> {
-    const rows = await this.db
-      .selectFrom("logs")
-      .select(["at", "level", "message", "fields", "position", "step", "attempt"])
-      .where("run_id", "=", runId)
-      .orderBy("id")
-      .limit(limit)
-      .execute();
-    return rows;
-  }
-
-  async deadLetters(filter: { runId?: string | undefined; workflow?: string | undefined; id?: string | undefined; limit?: number | undefined } = {}): Promise<DeadLetterRecord[]> {
-    let query = this.db.selectFrom("dead_letters").selectAll();
-    if (filter.runId) query = query.where("run_id", "=", filter.runId);
-    if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
-    if (filter.id) query = query.where("id", "=", filter.id);
-    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit ?? 1000).execute();
-    return rows.map((r) => ({
-      id: String(r.id),
-      runId: r.run_id,
-      workflow: r.workflow,
-      map: r.map,
-      index: r.item_index,
-      position: r.position,
-      item: r.item,
-      error: r.error,
-      createdAt: r.created_at,
-      retriedBy: r.retried_by,
-    }));
-  }
-
-  /** Marks a dead letter as redriven by a run. */
-  async markDeadLetterRetried(id: string, runId: string): Promise<void> {
-    await this.db.updateTable("dead_letters").set({ retried_by: runId }).where("id", "=", id).execute();
-  }
-
-  /** A child's end, or null while it runs (or if it does not exist). */
-  async runOutcome(runId: string): Promise<{ status: string; output: unknown; error: unknown } | null> {
-    const row = await this.db
-      .selectFrom("runs")
-      .select(["status", "output", "error"])
-      .where("id", "=", runId)
-      .where("status", "in", TERMINAL_STATUSES)
-      .executeTakeFirst();
-    return row ?? null;
-  }
+  history(runId: string): Promise<EventRow[]>;
+  /** The seq the next event of a run gets (0 for a run without events). */
+  nextSeq(runId: string): Promise<number>;
+  logs(runId: string, limit?: number): Promise<LogRecord[]>;
+  /** Newest first. */
+  deadLetters(filter?: DeadLetterFilter): Promise<DeadLetterRecord[]>;
+  /** A run's end, or null while it runs (or if it does not exist). */
+  runOutcome(runId: string): Promise<RunEnd | null>;
+  /** Every breaker's state. */
+  breakers(): Promise<BreakerRecord[]>;
 
   // ---- plumbing ----------------------------------------------------------------------------
 
-  /** LISTENs on this schema's channel on a dedicated connection. */
-  listen(options: Omit<ListenOptions, "connectionString" | "channel">): Listener {
-    if (!this.connectionString) {
-      throw new StoreError(StoreErrorCode.InvalidArgument, "LISTEN needs the store to be created with a connectionString");
-    }
-    return listen({ ...options, connectionString: this.connectionString, channel: this.channel });
-  }
-
+  /** LISTENs on this schema's channel on a dedicated connection (needs `canListen`). */
+  listen(options: Omit<ListenOptions, "connectionString" | "channel">): Listener;
   /** The database's clock. */
-  async now(): Promise<Date> {
-    const { rows } = await this.pool.query<{ now: Date }>("SELECT now() AS now");
-    return rows[0]!.now;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.leasePool?.end();
-    if (this.ownsPool) await this.pool.end();
-  }
-}
-
-function toRunRecord(row: Selectable<RunsTable>): RunRecord {
-  return {
-    id: row.id,
-    workflow: row.workflow,
-    queue: row.queue,
-    status: row.status,
-    input: row.input,
-    output: row.output,
-    error: row.error,
-    priority: row.priority,
-    attempt: row.attempt,
-    parentId: row.parent_id,
-    availableAt: row.available_at,
-    leaseOwner: row.lease_owner,
-    deadlineAt: row.deadline_at,
-    fingerprint: row.fingerprint,
-    forkedFrom: row.forked_from,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    startedAt: row.started_at,
-  };
-}
-
-/**
- * Creates a store: a pool, a kysely instance and the hot-path queries for one schema.
- *
- * ```ts
- * const store = createStore({ connectionString: process.env.DATABASE_URL });
- * await store.migrate();
- * ```
- */
-export function createStore(options: StoreOptions): Store {
-  return new Store(options);
-}
-
-/**
- * Applies the store's migrations: to a store, or to the database and schema of the options
- * (`schema` defaults to "reprise"). Safe when processes race (an advisory lock).
- *
- * ```ts
- * await migrate({ connectionString: process.env.DATABASE_URL });
- * ```
- * @returns the ids of the migrations this call applied
- */
-export async function migrate(target: Store | StoreOptions): Promise<number[]> {
-  if (target instanceof Store) return target.migrate();
-  const store = createStore({ ...target, poolSize: 1 });
-  try {
-    return await store.migrate();
-  } finally {
-    await store.close();
-  }
+  now(): Promise<Date>;
+  /** Ends the store's own connections (not a pool it was given). */
+  close(): Promise<void>;
 }

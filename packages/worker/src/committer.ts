@@ -1,5 +1,4 @@
-import type { PoolClient } from "pg";
-import { isConnectionError, isDataError, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store } from "@reprise/store";
+import { isConnectionError, isDataError, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store, type StoreSession } from "@reprise/store";
 import { LeaseLostError } from "./errors.js";
 
 /** One run's writes, to be committed with whatever else is ready. */
@@ -32,10 +31,8 @@ export class Committer {
   private queue: Pending[] = [];
   private inflight = 0;
   private scheduled = false;
-  /** Connections held for commits: checking one out of the pool per statement costs ~0.05 ms. */
-  private readonly idleClients: PoolClient[] = [];
-  /** Held connections the database closed while they were idle (a restart, a terminate). */
-  private readonly broken = new WeakSet<PoolClient>();
+  /** Sessions held for commits: checking a connection out of the pool per statement costs ~0.05 ms. */
+  private readonly idleSessions: StoreSession[] = [];
 
   constructor(
     private readonly store: Store,
@@ -55,24 +52,18 @@ export class Committer {
     while (this.queue.length > 0 || this.inflight > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
-  /**
-   * A held connection, or a new one from the pool. A connection checked out of the pool is
-   * no longer watched by it: an 'error' it emits while idle would be unhandled (and crash
-   * the process), so it is handled here and the connection is dropped before its next use.
-   */
-  private async connection(): Promise<PoolClient> {
-    for (let client = this.idleClients.pop(); client; client = this.idleClients.pop()) {
-      if (!this.broken.has(client)) return client;
-      client.release(true);
+  /** A held session, or a new one; one the database closed while it was idle is dropped. */
+  private async session(): Promise<StoreSession> {
+    for (let session = this.idleSessions.pop(); session; session = this.idleSessions.pop()) {
+      if (!session.broken) return session;
+      session.release(true);
     }
-    const client = await this.store.pool.connect();
-    client.on("error", () => this.broken.add(client));
-    return client;
+    return this.store.session();
   }
 
   /** Gives the held connections back to the pool. */
   close(): void {
-    for (const client of this.idleClients.splice(0)) client.release();
+    for (const session of this.idleSessions.splice(0)) session.release();
   }
 
   /**
@@ -122,27 +113,24 @@ export class Committer {
     const started = Date.now();
     let delay = 50;
     for (;;) {
-      let client: PoolClient | undefined;
+      let session: StoreSession | undefined;
       try {
-        client = await this.connection();
+        session = await this.session();
         const lone = batch.length === 1 ? batch[0]! : undefined;
         const held =
           lone && !lone.move && lone.logs.length === 0 && lone.events.length === 1 && lone.events[0]!.kind !== "DeadLettered"
             ? // A sequential workflow's step completion: straight to the one-row append.
-              (await this.store.appendEvent({ ...lone.events[0]!, owner: this.owner, epoch: lone.epoch }, client))
+              (await session.appendEvent({ ...lone.events[0]!, owner: this.owner, epoch: lone.epoch }))
               ? new Set([lone.runId])
               : new Set<string>()
-            : await this.store.commitRuns(
-                {
-                  owner: this.owner,
-                  leases: dedupeLeases(batch),
-                  events: batch.flatMap((p) => p.events),
-                  moves: batch.flatMap((p) => (p.move ? [p.move] : [])),
-                  logs: batch.flatMap((p) => p.logs),
-                },
-                client,
-              );
-        this.idleClients.push(client);
+            : await session.commitRuns({
+                owner: this.owner,
+                leases: dedupeLeases(batch),
+                events: batch.flatMap((p) => p.events),
+                moves: batch.flatMap((p) => (p.move ? [p.move] : [])),
+                logs: batch.flatMap((p) => p.logs),
+              });
+        this.idleSessions.push(session);
         for (const p of batch) {
           if (held.has(p.runId)) p.resolve();
           else p.reject(new LeaseLostError(p.runId));
@@ -150,9 +138,9 @@ export class Committer {
         return;
       } catch (error) {
         // A connection that failed is dropped; one that only saw a statement error is reused.
-        if (client) {
-          if (isConnectionError(error)) client.release(error as Error);
-          else this.idleClients.push(client);
+        if (session) {
+          if (isConnectionError(error)) session.release(true);
+          else this.idleSessions.push(session);
         }
         if ((isUniqueViolation(error) || isDataError(error)) && batch.length > 1) {
           // Someone else appended to one of these runs, or one run's data was refused: find

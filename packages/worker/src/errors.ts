@@ -1,10 +1,10 @@
-import { RepriseError } from "@reprise/sdk";
+import { ErrorCode, RepriseError } from "@reprise/sdk";
 
 /** This worker no longer holds the run: another worker claimed it, or it was cancelled or retried. */
 export class LeaseLostError extends RepriseError {
   override name = "LeaseLostError";
   constructor(runId: string, why = "another worker took it over or it was stopped from outside") {
-    super(`lost the lease of run ${runId}: ${why}`, { code: "LEASE_LOST", retryable: false, data: { runId } });
+    super(`lost the lease of run ${runId}: ${why}`, { code: ErrorCode.LeaseLost, retryable: false, data: { runId } });
   }
 }
 
@@ -12,6 +12,6 @@ export class LeaseLostError extends RepriseError {
 export class WorkerConfigError extends RepriseError {
   override name = "WorkerConfigError";
   constructor(message: string) {
-    super(message, { code: "WORKER_CONFIG", retryable: false });
+    super(message, { code: ErrorCode.WorkerConfig, retryable: false });
   }
 }

@@ -1,18 +1,19 @@
-import type {
-  BreakerPermit,
-  ChildOutcome,
-  ChildStart,
-  CircuitBreaker,
-  ExecutionHost,
-  InboxSignal,
-  LogEntry,
-  NewEvent,
-  SerializedError,
-} from "@reprise/sdk";
-import { isConnectionError } from "@reprise/store";
+import type { CircuitBreaker, SerializedError } from "@reprise/sdk";
+import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type LogEntry, type NewEvent } from "@reprise/sdk/engine";
+import { isConnectionError, isDataError } from "@reprise/store";
+import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
-import type { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
+
+/** The run a host serves, as the host sees it (a `RunTask`). */
+export interface HostedRun {
+  readonly id: string;
+  readonly epoch: number;
+  /** A commit of this run's new events (and maybe a status move). */
+  commitRequest(events: readonly NewEvent[], logs: readonly LogEntry[]): CommitRequest;
+  /** Stops the run at once: its lease is gone. */
+  leaseLost(error: Error): void;
+}
 
 /**
  * The engine's window on the world for one run on this worker: appends go through the
@@ -22,10 +23,13 @@ import type { WorkerRuntime } from "./runtime.js";
  */
 export class LiveHost implements ExecutionHost {
   readonly live = true;
+  readonly setTimer = eventLoopTimers.setTimer;
+  readonly defer = eventLoopTimers.defer;
+  readonly monotonic = eventLoopTimers.monotonic;
 
   constructor(
     private readonly runtime: WorkerRuntime,
-    private readonly task: RunTask,
+    private readonly task: HostedRun,
   ) {}
 
   now(): number {
@@ -34,6 +38,11 @@ export class LiveHost implements ExecutionHost {
 
   persist(events: NewEvent[], logs: LogEntry[]): Promise<void> {
     return this.runtime.committer.commit(this.task.commitRequest(events, logs));
+  }
+
+  /** A data exception (22xxx): Postgres will not store the value, however often it is sent. */
+  isRefusal(error: unknown): boolean {
+    return isDataError(error);
   }
 
   readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {

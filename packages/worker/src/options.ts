@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { newId, queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
+import { queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
+import { newId } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";

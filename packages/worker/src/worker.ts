@@ -1,4 +1,4 @@
-import { hasSharedLimit } from "@reprise/sdk";
+import { hasSharedLimit } from "@reprise/sdk/engine";
 import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
 import { ClaimLoop } from "./claim-loop.js";
 import { DatabaseClock } from "./clock.js";
@@ -106,7 +106,7 @@ export class Worker {
     await this.sampleClock();
     // stop() was called while this was getting ready: it waits for this, then cleans up.
     if (this.state !== "starting") return;
-    if (this.store.connectionString) {
+    if (this.store.canListen) {
       this.listener = this.store.listen({
         onNotify: (payload) => this.onNotify(payload),
         onConnect: () => this.claimLoop.notify(),

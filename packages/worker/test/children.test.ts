@@ -85,7 +85,7 @@ test("a child's failure is thrown in the parent as ChildFailedError, with the ch
 
 test("a worker killed between creating a child and recording it does not start a second child", async () => {
   await db.sql(`CREATE TABLE "${db.schema}".executions (run_id text)`);
-  const { order, provision } = childWorkflows(store.pool, db.schema);
+  const { order, provision } = childWorkflows(db.pool, db.schema);
   await client.start(order, { item: "router" }, { id: "order-crash" });
 
   const doomed = fork(fileURLToPath(new URL("./fixtures/child-crash-worker.mjs", import.meta.url)), {

@@ -1,12 +1,4 @@
-import {
-  Client,
-  InvalidRunStateError,
-  RunNotFoundError,
-  SerializationError,
-  ValidationError,
-  WorkflowFailedError,
-  workflow,
-} from "@reprise/sdk";
+import { Client, InvalidRunStateError, RunNotFoundError, SerializationError, ValidationError, WorkflowFailedError, workflow } from "@reprise/sdk";
 import { Worker, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { z } from "zod";

@@ -17,7 +17,7 @@ afterAll(() => store.close());
 test("a run whose worker process is SIGKILLed mid-run resumes on another worker without re-running completed steps", async () => {
   await store.migrate();
   await db.sql(`CREATE TABLE "${db.schema}".executions (run_id text, step int, pid int)`);
-  const wf = countingWorkflow(store.pool, db.schema);
+  const wf = countingWorkflow(db.pool, db.schema);
   const client = new Client({ store, migrate: false });
   const handle = await client.start(wf, undefined, { id: "crash-1" });
 

@@ -14,7 +14,7 @@ const store = createStore({ connectionString: db.url, schema: db.schema });
 const client = new Client({ store, migrate: false });
 beforeAll(async () => {
   await store.migrate();
-  await createSideTables(store.pool, db.schema);
+  await createSideTables(db.pool, db.schema);
 });
 afterAll(() => store.close());
 
@@ -80,7 +80,7 @@ test("heartbeats survive a suspension: the attempt after a long retry delay, on 
 });
 
 test("a worker process killed in the middle of a long step: the step runs again on another worker from its last heartbeat", async () => {
-  const wf = checkpointWorkflow(store.pool, db.schema);
+  const wf = checkpointWorkflow(db.pool, db.schema);
   const handle = await client.start(wf, undefined, { id: "checkpoint-1" });
   const child = forkWorker(new URL("./fixtures/failure-worker.mjs", import.meta.url), {
     DATABASE_URL: db.url,

@@ -1,13 +1,4 @@
-import {
-  Client,
-  NonRetryableError,
-  StepFailedError,
-  WorkflowFailedError,
-  workflow,
-  type FailureInfo,
-  type HookCompletedPayload,
-  type Workflow,
-} from "@reprise/sdk";
+import { Client, NonRetryableError, StepFailedError, WorkflowFailedError, workflow, type FailureInfo, type HookCompletedPayload, type Workflow } from "@reprise/sdk";
 import { createStore } from "@reprise/store";
 import { Worker, silentLogger, type WorkerLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -23,7 +14,7 @@ const store = createStore({ connectionString: db.url, schema: db.schema });
 const client = new Client({ store, migrate: false });
 beforeAll(async () => {
   await store.migrate();
-  await createSideTables(store.pool, db.schema);
+  await createSideTables(db.pool, db.schema);
 });
 afterAll(() => store.close());
 
@@ -223,7 +214,7 @@ test.each([
   ["its step's hook", "step-hook", "crash-in-step-hook"],
   ["its workflow's hook", "run-hook", "crash-in-run-hook"],
 ])("a worker process killed right after a failure was recorded, before %s did anything: each hook runs exactly once", async (_what, killIn, id) => {
-  const wf = hookedWorkflow(store.pool, db.schema);
+  const wf = hookedWorkflow(db.pool, db.schema);
   const handle = await client.start(wf, { customer: "c-1" }, { id });
   const child = forkWorker(fixture, { DATABASE_URL: db.url, REPRISE_SCHEMA: db.schema, SCENARIO: "hooked", KILL_IN: killIn });
   // The hook in that process kills it: the failure is durable, the hook's work is not done.

@@ -1,14 +1,4 @@
-import {
-  CircuitOpenError,
-  Client,
-  NonRetryableError,
-  RetryableError,
-  StepFailedError,
-  ValidationError,
-  WorkflowFailedError,
-  workflow,
-  type RetryPolicy,
-} from "@reprise/sdk";
+import { CircuitOpenError, Client, NonRetryableError, RetryableError, StepFailedError, ValidationError, WorkflowFailedError, workflow, type RetryPolicy } from "@reprise/sdk";
 import { Worker, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { z } from "zod";

@@ -12,10 +12,10 @@ import { createSideTables, slowRetryWorkflow } from "./fixtures/failure-workflow
 const db = useTestSchema();
 const store = createStore({ connectionString: db.url, schema: db.schema });
 const client = new Client({ store, migrate: false });
-const wf = slowRetryWorkflow(store.pool, db.schema);
+const wf = slowRetryWorkflow(db.pool, db.schema);
 beforeAll(async () => {
   await store.migrate();
-  await createSideTables(store.pool, db.schema);
+  await createSideTables(db.pool, db.schema);
 });
 afterAll(() => store.close());
 

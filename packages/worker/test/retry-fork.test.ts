@@ -1,16 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import {
-  Client,
-  InvalidRunStateError,
-  StepFailedError,
-  ValidationError,
-  WorkflowFailedError,
-  workflow,
-  type RunRetriedPayload,
-  type StepCompletedPayload,
-} from "@reprise/sdk";
+import { Client, InvalidRunStateError, StepFailedError, ValidationError, WorkflowFailedError, workflow, type RunRetriedPayload, type StepCompletedPayload } from "@reprise/sdk";
 import { createStore } from "@reprise/store";
 import { Worker, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";

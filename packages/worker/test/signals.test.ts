@@ -1,12 +1,4 @@
-import {
-  Client,
-  InvalidRunStateError,
-  RunNotFoundError,
-  SignalTimeoutError,
-  ValidationError,
-  workflow,
-  type TimerStartedPayload,
-} from "@reprise/sdk";
+import { Client, InvalidRunStateError, RunNotFoundError, SignalTimeoutError, ValidationError, workflow, type TimerStartedPayload } from "@reprise/sdk";
 import { createStore } from "@reprise/store";
 import { Worker, silentLogger } from "@reprise/worker";
 import { main } from "@reprise/worker/cli";

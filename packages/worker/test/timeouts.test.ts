@@ -1,14 +1,4 @@
-import {
-  Client,
-  StepFailedError,
-  StepTimeoutError,
-  WorkflowFailedError,
-  WorkflowTimeoutError,
-  workflow,
-  type FailureInfo,
-  type HistoryEvent,
-  type StepAttemptFailedPayload,
-} from "@reprise/sdk";
+import { Client, StepFailedError, StepTimeoutError, WorkflowFailedError, WorkflowTimeoutError, workflow, type FailureInfo, type HistoryEvent, type StepAttemptFailedPayload } from "@reprise/sdk";
 import { Worker, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { useTestSchema } from "../../../test-support/db.js";

@@ -8,14 +8,15 @@ import {
   type SignalConsumedPayload,
   type TimerStartedPayload,
 } from "../events.js";
-import { ChildFailedError, NonRetryableError, SignalTimeoutError, deserializeError } from "../errors.js";
+import { ChildFailedError, NonRetryableError, SignalTimeoutError } from "../errors.js";
+import { deserializeError } from "../error-codec.js";
 import { monotonicIds } from "../ids.js";
 import { toJsonText } from "../json.js";
-import type { ChildOptions, Logger, Schema, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow.js";
-import { parseWith } from "../workflow.js";
-import type { Execution } from "./execution.js";
+import { parseWith, type Schema } from "../schema.js";
+import type { ChildOptions, Logger, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow-types.js";
+import type { ExecutionCore as Execution } from "./execution-core.js";
+import { markPosition } from "./failure-position.js";
 import type { InboxSignal } from "./host.js";
-import { Execution as ExecutionClass } from "./execution.js";
 import { findKind } from "./history-index.js";
 import { runMap } from "./map.js";
 import { runStep } from "./step.js";
@@ -170,7 +171,7 @@ async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, 
   const failed = findKind(recorded, EventKind.ChildFailed);
   if (failed) {
     const { childId, error } = failed.payload as ChildFailedPayload;
-    const rethrown = ExecutionClass.markPosition(new ChildFailedError(childId, wf.name, deserializeError(error)), position);
+    const rethrown = markPosition(new ChildFailedError(childId, wf.name, deserializeError(error)), position);
     throw ex.rethrowRecorded(rethrown, { position, call: "child", name: wf.name, event: failed });
   }
 
@@ -227,5 +228,5 @@ async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, 
     return outcome.output as O;
   }
   ex.record(EventKind.ChildFailed, position, wf.name, { childId, error: outcome.error, status: outcome.status });
-  throw ExecutionClass.markPosition(new ChildFailedError(childId, wf.name, deserializeError(outcome.error)), position);
+  throw markPosition(new ChildFailedError(childId, wf.name, deserializeError(outcome.error)), position);
 }

@@ -1,134 +1,48 @@
-import { EventKind, type HistoryEvent, type NewEvent } from "../events.js";
-import {
-  CancelledError,
-  NonDeterminismError,
-  WorkflowTimeoutError,
-  serializeError,
-  toError,
-  type CallDescription,
-  type SerializedError,
-} from "../errors.js";
-import { callFailureHook } from "../hooks.js";
-import { storableText, toJsonText } from "../json.js";
-import type { FailureHook, FailureInfo, WorkflowContext, AnyWorkflow } from "../workflow.js";
-import { parseWith } from "../workflow.js";
+import { EventKind, type HistoryEvent, type RunCancelledPayload, type RunCompletedPayload, type RunFailedPayload } from "../events.js";
+import { CancelledError, DatabaseError, WorkflowTimeoutError } from "../errors.js";
+import { serializeError, toError, type SerializedError } from "../error-codec.js";
+import { toJsonText } from "../json.js";
+import { parseWith } from "../schema.js";
+import type { WorkflowContext } from "../workflow-types.js";
 import { createWorkflowContext } from "./context.js";
-export type { Outcome, RecordedFailure } from "./outcome.js";
-export { sleepFor } from "./sleep-for.js";
-import { HistoryIndex, recordedCall } from "./history-index.js";
-import type { ExecutionHost, LogEntry } from "./host.js";
-import type { Outcome, RecordedFailure } from "./outcome.js";
-import { SignalInbox } from "./signal-inbox.js";
-import { sleepFor } from "./sleep-for.js";
+import { ExecutionCore, type ExecutionOptions } from "./execution-core.js";
+import { failedPosition } from "./failure-position.js";
+import { callFailureHook } from "./failure-hook.js";
+import { recordedCall } from "./history-index.js";
+import type { Outcome } from "./outcome.js";
 import { workflowInput } from "./workflow-input.js";
 
-/** A wait that only a later claim of the run can end. */
-interface BlockedWait {
-  wakeAt: number | null;
-  kind: "timer" | "signal" | "child" | "frontier" | "handback";
-}
-
-export interface ExecutionOptions {
-  runId: string;
-  workflow: AnyWorkflow;
-  input: unknown;
-  /** The recorded events, in seq order, starting with `RunStarted`. */
-  history: readonly HistoryEvent[];
-  host: ExecutionHost;
-  /** Waits up to this long stay in the process; longer ones suspend the run. */
-  suspendAfterMs: number;
-  /** The run's deadline (ms since epoch) when the workflow has a timeout. */
-  deadline?: number;
-  timeoutMs?: number;
-  /** The run's attempt (1 + manual retries), for failure hooks. */
-  attempt?: number;
-  /** Last heartbeat details per step position, from earlier attempts. */
-  heartbeats?: ReadonlyMap<number, unknown>;
-  /** Replay only: stop after this position, as if the history ended there. */
-  until?: number;
-  /** Replay only: called just before a recorded failure is thrown into the workflow. */
-  onRecordedFailure?: (failure: RecordedFailure) => void;
-}
-
-const failurePosition = Symbol("reprise.failurePosition");
-/** A step's failure hook is given up (and logged) after this long. */
-const HOOK_TIMEOUT_MS = 60_000;
-/**
- * A promise that never settles, new for each caller: whoever awaits it is parked, and is
- * garbage once nothing else refers to it. (One shared promise would hold a reaction for
- * every branch ever parked on it — each suspended run's whole execution, forever.)
- */
-const never = (): Promise<never> => new Promise<never>(() => {});
+export type { ExecutionOptions } from "./execution-core.js";
 
 /**
  * One execution of a run: drives the workflow function against its history, answering
- * recorded calls from the log and performing the rest through the host. Pure: all I/O goes
- * through {@link ExecutionHost}.
- *
- * Events are buffered and made durable before the next side effect (a step function, a
- * child start, a suspension, the end of the run), so a step's completion costs one append,
- * shared with whatever else was recorded since.
+ * recorded calls from the log and performing the rest through the host, and decides how
+ * the run ends — including its `onFailure` hook, so the worker only maps the outcome to a
+ * move of the run. Pure: all I/O goes through the {@link ExecutionHost}.
  */
-export class Execution {
-  readonly runId: string;
-  readonly workflow: AnyWorkflow;
-  readonly input: unknown;
-  readonly history: HistoryIndex;
-  readonly host: ExecutionHost;
-  readonly suspendAfterMs: number;
-  readonly attempt: number;
-  /** Aborted on cancellation, timeout and lease loss. */
-  readonly abortController = new AbortController();
-  readonly heartbeats: Map<number, unknown>;
+export class Execution extends ExecutionCore {
   readonly ctx: WorkflowContext;
-  /** The run's signal inbox as this execution reads it. */
-  readonly signals: SignalInbox;
-  readonly until: number | undefined;
-  private readonly onRecordedFailure: ((failure: RecordedFailure) => void) | undefined;
-
-  private nextPosition = 0;
-  private nextSeq: number;
-  private pending: NewEvent[] = [];
-  private pendingLogs: LogEntry[] = [];
-  private flushing: Promise<void> | undefined;
-  private inflight = 0;
-  private readonly blocked = new Map<number, BlockedWait>();
-  private quiescenceCheck = false;
-  private settledWith: Outcome | undefined;
-  private resolveOutcome!: (outcome: Outcome) => void;
-  private readonly outcome = new Promise<Outcome>((resolve) => (this.resolveOutcome = resolve));
-  private readonly patchDecisions = new Map<string, boolean>();
-  private readonly deadline: number | undefined;
   private readonly timeoutMs: number | undefined;
-  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  private handingBack = false;
-  /** Cuts in-process waits short when the run is handed back. */
-  private readonly waitAbort = new AbortController();
+  private cancelDeadline: (() => void) | undefined;
 
   constructor(options: ExecutionOptions) {
-    this.runId = options.runId;
-    this.workflow = options.workflow;
-    this.input = options.input;
-    this.history = new HistoryIndex(options.history);
-    this.host = options.host;
-    this.suspendAfterMs = options.suspendAfterMs;
-    this.attempt = options.attempt ?? 1;
-    this.deadline = options.deadline;
+    super(options);
     this.timeoutMs = options.timeoutMs;
-    this.heartbeats = new Map(options.heartbeats ?? []);
-    this.until = options.until;
-    this.onRecordedFailure = options.onRecordedFailure;
-    this.nextSeq = this.history.nextSeq;
-    this.signals = new SignalInbox(this.history.signalCursors);
     this.ctx = createWorkflowContext(this);
   }
 
-  /** Runs the workflow until it completes, fails, suspends, diverges or is aborted. */
+  /**
+   * Runs the workflow until it completes, fails, suspends, diverges or is aborted, and (on
+   * a live host) its failure hook after a failure. A run whose history already ended (its
+   * worker died before the run's hook was recorded) is not run again: it ends as recorded.
+   */
   async run(): Promise<Outcome> {
-    if (this.deadline !== undefined && this.host.live) {
+    const ended = this.host.live ? this.history.terminal : undefined;
+    if (ended) this.settle(endedAs(ended));
+    if (this.deadline !== undefined && this.host.live && !this.settledWith) {
       const left = this.deadline - this.host.now();
       if (left <= 0) this.timeOut();
-      else this.deadlineTimer = setTimeout(() => this.timeOut(), left);
+      else this.cancelDeadline = this.host.setTimer(() => this.timeOut(), left);
     }
     if (!this.settledWith) {
       Promise.resolve()
@@ -139,7 +53,7 @@ export class Execution {
         );
     }
     const outcome = await this.outcome;
-    clearTimeout(this.deadlineTimer);
+    this.cancelDeadline?.();
     // A flush in flight finishes before the caller records the outcome after it; if it
     // failed, what it carried is not in the log, and an ending recorded after it would leave
     // a gap in the run's seq.
@@ -148,29 +62,11 @@ export class Execution {
         () => undefined,
         (error: unknown) => toError(error),
       );
-      if (failed && outcome.status !== "aborted") return { status: "aborted", reason: failed };
+      if (failed && outcome.status !== "aborted" && this.settledWith === outcome) return { status: "aborted", reason: failed };
     }
-    return outcome;
-  }
-
-  /** The events buffered since the last flush; the caller appends them with the outcome. */
-  takePending(): { events: NewEvent[]; logs: LogEntry[] } {
-    const taken = { events: this.pending, logs: this.pendingLogs };
-    this.pending = [];
-    this.pendingLogs = [];
-    return taken;
-  }
-
-  get settled(): boolean {
-    return this.settledWith !== undefined;
-  }
-
-  /**
-   * The seq the next event of this run gets: past everything recorded so far, including
-   * what this execution already flushed (the history it started from knows none of that).
-   */
-  get nextEventSeq(): number {
-    return this.nextSeq;
+    const final = this.settledWith ?? outcome;
+    if (final.status === "failed" || final.status === "diverged") return this.afterFailure(final);
+    return final;
   }
 
   /** Cancels the run: signals are aborted and the run ends `cancelled`. */
@@ -183,29 +79,21 @@ export class Execution {
     this.settle({ status: "cancelled", ...(reason === undefined ? {} : { reason }) });
   }
 
-  /** Stops at once: the lease is gone, so nothing may be recorded any more. */
-  abort(reason: Error): void {
+  protected override settle(outcome: Outcome): void {
     if (this.settledWith) return;
-    this.abortController.abort(reason);
-    this.pending = [];
-    this.pendingLogs = [];
-    this.settle({ status: "aborted", reason });
+    this.cancelDeadline?.();
+    super.settle(outcome);
   }
 
-  /**
-   * Asks the run to stop at its next durable call (a graceful worker shutdown): steps in
-   * flight finish and are recorded, then the run suspends so that another worker goes on.
-   */
-  handBack(): void {
-    if (this.settledWith || this.handingBack) return;
-    this.handingBack = true;
-    this.waitAbort.abort();
-    this.checkQuiescent();
-  }
-
-  /** True once `handBack()` was called: no new step may start. */
-  get handedBack(): boolean {
-    return this.handingBack;
+  protected persistFailed(error: Error, firstSeq: number | undefined): void {
+    if (this.settledWith) return;
+    if (firstSeq === undefined || !this.host.isRefusal(error)) {
+      this.abort(error);
+      return;
+    }
+    this.abortController.abort(error);
+    this.rewindTo(firstSeq);
+    this.fail(new DatabaseError(`the event log refused this run's writes: ${error.message}`, error));
   }
 
   private timeOut(): void {
@@ -215,252 +103,9 @@ export class Execution {
     this.fail(error);
   }
 
-  // ---- positions, events, flushing -------------------------------------------------
-
-  /** Takes the next position in call order. */
-  takePosition(count = 1): number {
-    const position = this.nextPosition;
-    this.nextPosition += count;
-    return position;
-  }
-
-  /** True while the code is still walking through positions the history has recorded. */
-  isReplaying(): boolean {
-    return this.nextPosition <= this.history.maxPosition;
-  }
-
-  /** Buffers a new event; `rawFields` are spliced in as already-serialised JSON text. */
-  record(kind: EventKind, position: number | null, name: string | null, fields: object, rawFields?: Record<string, string | undefined>): void {
-    let payload = JSON.stringify(fields);
-    if (rawFields) {
-      for (const [key, text] of Object.entries(rawFields)) {
-        if (text === undefined) continue;
-        payload = `${payload.slice(0, -1)}${payload.length > 2 ? "," : ""}${JSON.stringify(key)}:${text}}`;
-      }
-    }
-    this.pending.push({ seq: this.nextSeq++, kind, position, name, payload });
-  }
-
-  /** Makes everything buffered durable. Rejects (and aborts the run) if the log refuses it. */
-  flush(): Promise<void> {
-    if (!this.host.live || this.settledWith) return Promise.resolve();
-    if (this.flushing) return this.flushing.then(() => this.flush());
-    if (this.pending.length === 0 && this.pendingLogs.length === 0) return Promise.resolve();
-    const { events, logs } = this.takePending();
-    this.begin();
-    const flushing = this.host.persist(events, logs).then(
-      () => {
-        if (this.flushing === flushing) this.flushing = undefined;
-        this.end();
-      },
-      (error: unknown) => {
-        if (this.flushing === flushing) this.flushing = undefined;
-        this.end();
-        this.abort(toError(error));
-        throw error;
-      },
-    );
-    this.flushing = flushing;
-    return flushing;
-  }
-
-  /** Records a log line; silent while replaying recorded positions unless `live` (a step running now). */
-  log(entry: Omit<LogEntry, "at">, options: { live?: boolean } = {}): void {
-    if (this.settledWith || (!options.live && this.isReplaying()) || !this.host.live) return;
-    // A log line must never fail the append it rides in: what Postgres cannot store is replaced.
-    const full: LogEntry = { at: new Date(this.host.now()).toISOString(), ...entry, message: storableText(String(entry.message)) };
-    if (entry.fields !== undefined) full.fields = storableFields(entry.fields);
-    this.pendingLogs.push(full);
-    this.host.print(full, this.runId, this.workflow.name);
-  }
-
-  // ---- blocking and suspension ----------------------------------------------------
-
-  /** Counts an operation the workflow is waiting on in this process (a step, a read, a short wait). */
-  begin(): void {
-    this.inflight++;
-  }
-
-  end(): void {
-    this.inflight--;
-    this.checkQuiescent();
-  }
-
-  /**
-   * Parks the calling branch until a later claim replays the run: when nothing else is in
-   * flight, the run suspends. The returned promise never settles.
-   */
-  block(position: number, wait: BlockedWait): Promise<never> {
-    this.blocked.set(position, wait);
-    this.checkQuiescent();
-    return never();
-  }
-
-  /** A promise for a branch that must not go on (the run has ended under it). */
-  stranded(): Promise<never> {
-    return never();
-  }
-
-  private checkQuiescent(): void {
-    if (this.settledWith || this.inflight > 0 || this.blocked.size === 0 || this.quiescenceCheck) return;
-    this.quiescenceCheck = true;
-    // Let every branch run as far as it can (all microtasks) before deciding.
-    setImmediate(() => {
-      this.quiescenceCheck = false;
-      if (this.settledWith || this.inflight > 0 || this.blocked.size === 0) return;
-      if (this.handingBack) {
-        this.settle({ status: "suspended", wakeAt: this.host.now(), waiting: "sleeping", handedBack: true });
-        return;
-      }
-      let wakeAt: number | null = null;
-      let waiting: "sleeping" | "waiting" = "sleeping";
-      for (const wait of this.blocked.values()) {
-        if (wait.kind === "signal" || wait.kind === "child") waiting = "waiting";
-        if (wait.wakeAt !== null && (wakeAt === null || wait.wakeAt < wakeAt)) wakeAt = wait.wakeAt;
-      }
-      if (this.deadline !== undefined && (wakeAt === null || this.deadline < wakeAt)) wakeAt = this.deadline;
-      this.settle({ status: "suspended", wakeAt, waiting });
-    });
-  }
-
-  /**
-   * Waits until `at`: in the process when it is near, else by suspending the run.
-   * Rejects with the abort reason if the run is aborted meanwhile.
-   */
-  async waitUntil(position: number, at: number, kind: "timer" = "timer"): Promise<void> {
-    const delay = at - this.host.now();
-    if (delay <= 0) return;
-    if (!this.host.live || delay > this.suspendAfterMs || this.handingBack) return this.block(position, { wakeAt: at, kind });
-    this.begin();
-    try {
-      // The wake-up time is durable before the wait: a crash during it must neither lose
-      // the timer nor start it over.
-      await this.flush();
-      const signal = AbortSignal.any([this.abortController.signal, this.waitAbort.signal]);
-      // Until the clock says it is due: a timer may fire a millisecond early.
-      for (let left = at - this.host.now(); left > 0; left = at - this.host.now()) await sleepFor(left, signal);
-    } catch (error) {
-      if (this.handingBack && !this.abortController.signal.aborted) return this.block(position, { wakeAt: at, kind });
-      throw error;
-    } finally {
-      this.end();
-    }
-  }
-
-  // ---- matching the history --------------------------------------------------------
-
-  /**
-   * Checks that the history's first event at `position` is one of `kinds` with `name`;
-   * otherwise the run diverged.
-   */
-  expect(position: number, recorded: readonly HistoryEvent[], kinds: ReadonlySet<string>, actual: CallDescription): void {
-    const first = recorded[0];
-    if (!first) {
-      // Nothing recorded here: fine, unless the run completed without making this call.
-      // (A run that failed or was cancelled may well have stopped short of it.)
-      const terminal = this.history.terminal;
-      if (terminal?.kind === EventKind.RunCompleted) this.diverge(position, { kind: terminal.kind, name: null }, actual);
-      return;
-    }
-    if (!kinds.has(first.kind) || (first.name ?? null) !== actual.name) {
-      this.diverge(position, recordedCall(recorded)!, actual);
-    }
-  }
-
-  /** Ends the run as diverged. Nothing recorded in this execution is appended. */
-  diverge(position: number, recorded: CallDescription | null, actual: CallDescription | null): never {
-    const error = new NonDeterminismError({ runId: this.runId, position, recorded, actual });
-    if (!this.settledWith) {
-      // Nothing this execution recorded is kept: only the failure itself is appended.
-      this.pending = [];
-      this.pendingLogs = [];
-      this.abortController.abort(error);
-      this.record(EventKind.RunFailed, null, null, { error: serializeError(error) });
-      this.settle({ status: "diverged", error });
-    }
-    throw error;
-  }
-
-  /** True when a replay with `until` must not go past this position. */
-  stopsAt(position: number): boolean {
-    return this.until !== undefined && position > this.until;
-  }
-
-  /**
-   * A synchronous call (`ctx.now()`, …) past `until`: it cannot park like an awaited one, so
-   * the replay ends here and the call throws into code whose outcome no longer counts.
-   */
-  stopHere(position: number): never {
-    this.blocked.set(position, { wakeAt: null, kind: "frontier" });
-    this.settle({ status: "suspended", wakeAt: null, waiting: "sleeping" });
-    throw new CancelledError("the replay stopped here (until)", { runId: this.runId });
-  }
-
-  /** Returns `error` to be thrown for a recorded failure, after telling the replay's observer. */
-  rethrowRecorded<E extends Error>(error: E, failure: Omit<RecordedFailure, "error">): E {
-    this.onRecordedFailure?.({ ...failure, error });
-    return error;
-  }
-
-  /** Throws (or strands the caller) once the execution has ended. */
-  assertActive(): void {
-    const settled = this.settledWith;
-    if (!settled) return;
-    if (settled.status === "diverged") throw settled.error;
-    throw new CancelledError("the run is no longer executing here", { runId: this.runId });
-  }
-
-  // ---- versioning ------------------------------------------------------------------
-
-  patched(id: string): boolean {
-    const decided = this.patchDecisions.get(id);
-    if (decided !== undefined) return decided;
-    let value: boolean;
-    if (this.history.patches.has(id)) value = true;
-    else if (this.isReplaying()) value = false;
-    else {
-      value = true;
-      this.record(EventKind.MarkerRecorded, null, `patch:${id}`, {});
-    }
-    this.patchDecisions.set(id, value);
-    return value;
-  }
-
-  // ---- hooks -----------------------------------------------------------------------
-
-  /** Runs a failure hook once: recorded, so a crash after it does not run it again. */
-  async runHook(key: string, hook: FailureHook, info: FailureInfo): Promise<void> {
-    if (!this.host.live || this.history.hooksDone.has(key)) return;
-    await this.flush();
-    this.begin();
-    let error;
-    try {
-      error = await callFailureHook(hook, info, HOOK_TIMEOUT_MS);
-    } finally {
-      this.end();
-    }
-    if (error) {
-      this.host.print(
-        { at: new Date(this.host.now()).toISOString(), level: "error", message: `onFailure hook (${key}) threw: ${error.message}` },
-        this.runId,
-        this.workflow.name,
-      );
-    }
-    this.record(EventKind.HookCompleted, null, null, error ? { hook: key, ok: false, error } : { hook: key, ok: true });
-    await this.flush();
-  }
-
-  /** Marks an error thrown into the workflow with the position whose failure it reports. */
-  static markPosition<E extends Error>(error: E, position: number): E {
-    Object.defineProperty(error, failurePosition, { value: position, enumerable: false });
-    return error;
-  }
-
-  // ---- the end ---------------------------------------------------------------------
-
   private onReturn(value: unknown): void {
     if (this.settledWith) return;
-    const unreached = this.history.firstPositionFrom(this.nextPosition);
+    const unreached = this.history.firstPositionFrom(this.positionsTaken);
     if (unreached !== undefined) {
       try {
         this.diverge(unreached, recordedCall(this.history.at(unreached))!, { kind: EventKind.RunCompleted, name: null });
@@ -477,7 +122,7 @@ export class Execution {
       return;
     }
     this.record(EventKind.RunCompleted, null, null, {}, { output: outputText });
-    this.settle({ status: "completed", output: outputText === undefined ? undefined : JSON.parse(outputText) });
+    this.settle({ status: "completed", outputText });
   }
 
   private onThrow(thrown: unknown): void {
@@ -486,44 +131,48 @@ export class Execution {
   }
 
   private fail(error: Error): void {
-    let position: number | undefined;
-    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-      const marked = (e as unknown as Record<symbol, unknown>)[failurePosition];
-      if (typeof marked === "number") {
-        position = marked;
-        break;
-      }
-    }
+    const position = failedPosition(error);
     const serialized = serializeError(error);
     this.record(EventKind.RunFailed, null, null, position === undefined ? { error: serialized } : { error: serialized, position });
     this.settle({ status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) });
   }
 
-  private settle(outcome: Outcome): void {
-    if (this.settledWith) return;
-    this.settledWith = outcome;
-    clearTimeout(this.deadlineTimer);
-    this.resolveOutcome(outcome);
-  }
-
-  /** The failure info a hook receives for this run. */
-  failureInfo(error: SerializedError, extra: { stepName?: string; attempt?: number } = {}): FailureInfo {
-    return {
-      runId: this.runId,
-      workflowName: this.workflow.name,
-      ...(extra.stepName === undefined ? {} : { stepName: extra.stepName }),
-      attempt: extra.attempt ?? this.attempt,
-      error,
-      input: this.input,
-    };
+  /**
+   * The run failed: its `onFailure` runs once, after `RunFailed` is durable, and its
+   * `HookCompleted` is left for the caller to append with the run's move to `failed`. So
+   * whoever sees the run failed knows the hook ran, and a worker that dies in between leaves
+   * the hook to the next claim (the run stays leased until its lease lapses).
+   */
+  private async afterFailure(outcome: Extract<Outcome, { status: "failed" | "diverged" }>): Promise<Outcome> {
+    const hook = this.workflow.options.onFailure;
+    if (!hook || !this.host.live || this.history.hooksDone.has("run")) return outcome;
+    const error: SerializedError = outcome.status === "failed" ? outcome.error : serializeError(outcome.error);
+    const { events, logs } = this.takePending();
+    try {
+      if (events.length > 0 || logs.length > 0) await this.host.persist(events, logs);
+    } catch (thrown) {
+      return { status: "aborted", reason: toError(thrown) };
+    }
+    const failed = await callFailureHook(hook, this.failureInfo(error), this.hookTimeoutMs, this.host);
+    this.recordHook("run", failed);
+    return outcome;
   }
 }
 
-/** Log fields as JSON Postgres can store: strings made storable, what JSON cannot hold named. */
-function storableFields(fields: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return JSON.parse(JSON.stringify(fields, (_key, value: unknown) => (typeof value === "string" ? storableText(value) : typeof value === "bigint" ? String(value) : value))) as Record<string, unknown>;
-  } catch (error) {
-    return { unserialisable: (error as Error).message };
+/** How a run whose history already ended ends again. */
+function endedAs(terminal: HistoryEvent): Outcome {
+  switch (terminal.kind) {
+    case EventKind.RunCompleted: {
+      const { output } = terminal.payload as RunCompletedPayload;
+      return { status: "completed", outputText: output === undefined ? undefined : JSON.stringify(output) };
+    }
+    case EventKind.RunCancelled: {
+      const { reason } = (terminal.payload ?? {}) as RunCancelledPayload;
+      return { status: "cancelled", ...(reason === undefined ? {} : { reason }) };
+    }
+    default: {
+      const { error, position } = terminal.payload as RunFailedPayload;
+      return { status: "failed", error, ...(position === undefined || position === null ? {} : { position }) };
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { NewEvent } from "../events.js";
-import type { SerializedError } from "../errors.js";
+import type { SerializedError } from "../error-codec.js";
 import type { CircuitBreaker } from "../breaker.js";
 
 /** A line of `ctx.log` / `stepCtx.log`. */
@@ -41,18 +41,33 @@ export type ChildOutcome =
 /** Whether a breaker lets a call through. */
 export type BreakerPermit = { allowed: true } | { allowed: false; retryAfterMs: number };
 
+/** The host's timers: the engine keeps none of its own (see event-loop-timers.ts). */
+export interface HostTimers {
+  /** Calls `fn` after `ms` milliseconds; the returned function cancels it. */
+  setTimer(fn: () => void, ms: number): () => void;
+  /** Calls `fn` once everything already queued has run: every branch has gone as far as it can. */
+  defer(fn: () => void): void;
+  /** A monotonic clock in milliseconds, for durations (never stored as a time). */
+  monotonic(): number;
+}
+
 /**
  * Everything the engine needs from the world. The worker implements it against Postgres;
  * `replay()` implements it with no effects at all (`live: false`), in which case the engine
  * never calls the effectful methods and stops at the first call the history cannot answer.
  */
-export interface ExecutionHost {
+export interface ExecutionHost extends HostTimers {
   /** False for a side-effect-free replay. */
   readonly live: boolean;
   /** Milliseconds since the epoch on the database's clock. */
   now(): number;
   /** Appends events (and log lines) durably, fenced by the run's lease. */
   persist(events: NewEvent[], logs: LogEntry[]): Promise<void>;
+  /**
+   * True when an error of `persist` means the log refuses what was sent (a value the
+   * database cannot store): retrying cannot help, so the run fails instead.
+   */
+  isRefusal(error: unknown): boolean;
   /** The oldest signal of that name after `after` (a signal id), if any. */
   readSignal(name: string, after: string | undefined): Promise<InboxSignal | null>;
   /** Creates the child run unless a run with that id exists; returns the existing or new run's parent. */

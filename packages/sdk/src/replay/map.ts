@@ -1,8 +1,9 @@
 import { EventKind, type DeadLetteredPayload } from "../events.js";
-import { StepFailedError, serializeError } from "../errors.js";
+import { StepFailedError } from "../errors.js";
+import { serializeError } from "../error-codec.js";
 import { toJsonText } from "../json.js";
-import type { DeadLetter, MapOptions, MapResult, StepContext } from "../workflow.js";
-import type { Execution } from "./execution.js";
+import type { DeadLetter, MapOptions, MapResult, StepContext } from "../workflow-types.js";
+import type { ExecutionCore as Execution } from "./execution-core.js";
 import { findKind } from "./history-index.js";
 import { runStep } from "./step.js";
 

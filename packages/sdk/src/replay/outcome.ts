@@ -1,9 +1,11 @@
 import type { HistoryEvent } from "../events.js";
-import type { NonDeterminismError, SerializedError } from "../errors.js";
+import type { NonDeterminismError } from "../errors.js";
+import type { SerializedError } from "../error-codec.js";
 
 /** How a run execution ended (for now): what the worker must record next. */
 export type Outcome =
-  | { status: "completed"; output: unknown }
+  /** The output as the JSON text recorded with `RunCompleted` (undefined: none). */
+  | { status: "completed"; outputText: string | undefined }
   /** `thrown` is the error itself (for `replay()`); the worker records `error`. */
   | { status: "failed"; error: SerializedError; position?: number; thrown?: Error }
   /** Parked until `wakeAt` (null: until woken); `handedBack` when the worker asked it to stop early. */

@@ -1,5 +1,6 @@
-import { ReplayDivergenceError, ValidationError, toError } from "../errors.js";
-import type { AnyWorkflow } from "../workflow.js";
+import { ErrorCode, RepriseError, ValidationError } from "../errors.js";
+import { toError } from "../error-codec.js";
+import type { AnyWorkflow } from "../workflow-types.js";
 import { parseHistory, type HistoryEventLike, type ParsedHistory } from "./exported-history.js";
 import { replay, type ReplayReport } from "./replay.js";
 
@@ -119,4 +120,29 @@ function problemOf(report: ReplayReport): ReplayProblem | undefined {
     return { kind: "now-fails", message: `the run completed, but today's code fails it: ${error ? `${error.name}: ${error.message}` : "(no error)"}` };
   }
   return undefined;
+}
+
+/**
+ * Some histories do not replay against today's code; `problems` says which and why, and the
+ * message lists them, one line each.
+ */
+export class ReplayDivergenceError extends RepriseError {
+  override name = "ReplayDivergenceError";
+  readonly results: readonly HistoryReplayResult[];
+  readonly problems: readonly HistoryReplayResult[];
+  constructor(results: readonly HistoryReplayResult[]) {
+    const problems = results.filter((r) => r.problem);
+    const lines = problems.map((r) => `  ${historyLabel(r)}: ${r.problem!.message}`);
+    super(`${problems.length} of ${results.length} histor${results.length === 1 ? "y does" : "ies do"} not replay against this code:\n${lines.join("\n")}`, {
+      code: ErrorCode.ReplayDiverged,
+      retryable: false,
+    });
+    this.results = results;
+    this.problems = problems;
+  }
+}
+
+function historyLabel(result: HistoryReplayResult): string {
+  const run = `run ${result.runId} (${result.workflowName})`;
+  return result.source ? `${result.source}, ${run}` : run;
 }

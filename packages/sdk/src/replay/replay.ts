@@ -1,7 +1,12 @@
 import { EventKind, type HistoryEvent, type RunCancelledPayload, type RunFailedPayload } from "../events.js";
-import { CancelledError, NonDeterminismError, ValidationError, deserializeError, type CallDescription } from "../errors.js";
-import type { AnyWorkflow } from "../workflow.js";
-import { Execution, type Outcome, type RecordedFailure } from "./execution.js";
+import type { CallDescription } from "../divergence.js";
+import { CancelledError, NonDeterminismError, ValidationError } from "../errors.js";
+import { deserializeError } from "../error-codec.js";
+import { fromJsonText } from "../json.js";
+import type { AnyWorkflow } from "../workflow-types.js";
+import { eventLoopTimers } from "./event-loop-timers.js";
+import { Execution } from "./execution.js";
+import type { Outcome, RecordedFailure } from "./outcome.js";
 import { parseHistory, type ExportedHistory, type HistoryEventLike } from "./exported-history.js";
 import type { ExecutionHost } from "./host.js";
 
@@ -70,9 +75,11 @@ export interface ReplayOptions {
 
 /** A host with no effects: every call the history cannot answer parks the replay. */
 const replayHost = (clock: () => number): ExecutionHost => ({
+  ...eventLoopTimers,
   live: false,
   now: clock,
   persist: () => Promise.resolve(),
+  isRefusal: () => false,
   readSignal: () => Promise.resolve(null),
   startChild: () => Promise.reject(new Error("replay cannot start children")),
   childOutcome: () => Promise.resolve(null),
@@ -188,7 +195,7 @@ function conclude(
 ): Pick<ReplayReport, "outcome" | "output" | "error" | "divergence"> {
   switch (outcome.status) {
     case "completed":
-      return { outcome: "completed", output: outcome.output };
+      return { outcome: "completed", output: fromJsonText(outcome.outputText) };
     case "failed":
       return { outcome: "failed", error: outcome.thrown ?? deserializeError(outcome.error) };
     case "diverged":

@@ -1,18 +1,13 @@
 import { EventKind, type StepAttemptFailedPayload, type StepCompletedPayload, type StepFailedPayload } from "../events.js";
-import {
-  CircuitOpenError,
-  StepFailedError,
-  StepTimeoutError,
-  ValidationError,
-  deserializeError,
-  serializeError,
-  toError,
-} from "../errors.js";
+import { CircuitOpenError, StepFailedError, StepTimeoutError, ValidationError } from "../errors.js";
+import { deserializeError, serializeError, toError } from "../error-codec.js";
 import { toMillisOrUndefined } from "../duration.js";
 import { toJsonText } from "../json.js";
 import { decideRetry, resolveRetryPolicy } from "../retry.js";
-import { parseWith, type Logger, type StepContext, type StepOptions } from "../workflow.js";
-import { Execution } from "./execution.js";
+import { parseWith } from "../schema.js";
+import type { Logger, StepContext, StepOptions } from "../workflow-types.js";
+import type { ExecutionCore as Execution } from "./execution-core.js";
+import { markPosition } from "./failure-position.js";
 import { findKind } from "./history-index.js";
 
 const STEP_KINDS: ReadonlySet<string> = new Set([
@@ -44,7 +39,7 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     if (options.onFailure) {
       await ex.runHook(`step:${position}`, options.onFailure, ex.failureInfo(error, { stepName: name, attempt: attempts }));
     }
-    const rethrown = Execution.markPosition(new StepFailedError(name, attempts, deserializeError(error)), position);
+    const rethrown = markPosition(new StepFailedError(name, attempts, deserializeError(error)), position);
     throw ex.rethrowRecorded(rethrown, { position, call: "step", name, event: failed });
   }
 
@@ -68,7 +63,7 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     if (ex.settled) return ex.stranded();
     if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
     const startedAt = new Date(ex.host.now()).toISOString();
-    const started = performance.now();
+    const started = ex.host.monotonic();
     let result: AttemptResult;
     ex.begin();
     try {
@@ -78,7 +73,7 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     }
     // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
     if (ex.settled) return ex.stranded();
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    const durationMs = Math.round((ex.host.monotonic() - started) * 1000) / 1000;
 
     if (result.ok) {
       ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.text });
@@ -107,7 +102,7 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     }
 
     ex.record(EventKind.StepFailed, position, name, { error, attempts: attempt, startedAt, durationMs });
-    const failure = Execution.markPosition(new StepFailedError(name, attempt, result.error), position);
+    const failure = markPosition(new StepFailedError(name, attempt, result.error), position);
     if (options.onFailure) {
       await ex.runHook(`step:${position}`, options.onFailure, ex.failureInfo(error, { stepName: name, attempt }));
     }
@@ -130,7 +125,7 @@ async function attemptOnce<T>(
     if (!permit.allowed) return { ok: false, error: new CircuitOpenError(breaker.name, permit.retryAfterMs) };
   }
   const abort = new StepAbort(ex.abortController.signal);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimeout: (() => void) | undefined;
   try {
     const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, abort)));
     let value: T;
@@ -141,7 +136,7 @@ async function attemptOnce<T>(
       value = await Promise.race([
         work,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          cancelTimeout = ex.host.setTimer(() => {
             const error = new StepTimeoutError(name, timeoutMs);
             abort.abort(error);
             reject(error);
@@ -159,7 +154,7 @@ async function attemptOnce<T>(
     if (breaker && !(error instanceof ValidationError)) await ex.host.breakerReport(breaker, false).catch(() => undefined);
     return { ok: false, error };
   } finally {
-    clearTimeout(timer);
+    cancelTimeout?.();
     abort.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import type { AnyWorkflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow-types.js";
 
 /**
  * What the workflow function receives: the stored (JSON) input parsed again by the

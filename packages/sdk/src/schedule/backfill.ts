@@ -1,8 +1,8 @@
 import { ValidationError } from "../errors.js";
 import { findWorkflow } from "../workflow.js";
 import type { BackfillOptions, BackfillProgress, BackfillResult } from "./schedule-info.js";
-import type { ScheduleClientHost } from "./schedule-client.js";
-import type { StoredScheduleRow } from "./schedule-store.js";
+import type { StoredSchedule } from "@reprise/store";
+import type { ScheduleClientHost } from "./schedule-host.js";
 import { scheduledInput, slotRun } from "./slot-run.js";
 import { timetableOf } from "./timetable.js";
 import { parseScheduleTime } from "./zoned-time.js";
@@ -15,7 +15,7 @@ export const MAX_BACKFILL_SLOTS = 100_000;
  * record statement per batch, whatever the batch size. The run ids are the slots' own, so a
  * second backfill over the same range, or a scheduler firing the same slots, creates nothing.
  */
-export async function backfill(host: ScheduleClientHost, row: StoredScheduleRow, options: BackfillOptions): Promise<BackfillResult> {
+export async function backfill(host: ScheduleClientHost, row: StoredSchedule, options: BackfillOptions): Promise<BackfillResult> {
   const id = row.id;
   const from = parseScheduleTime(options?.from, row.timezone, "start", "backfill --from");
   const to = parseScheduleTime(options?.to, row.timezone, "end", "backfill --to");

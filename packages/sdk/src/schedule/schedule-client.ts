@@ -1,10 +1,11 @@
-import type { ClientStore } from "../client-store.js";
+import type { ScheduleRow, StoredSchedule } from "@reprise/store";
 import { toMillis, type Duration } from "../duration.js";
 import { ScheduleExistsError, ScheduleNotFoundError, ValidationError } from "../errors.js";
 import { toJsonText } from "../json.js";
 import type { RunHandle } from "../run-handle.js";
 import type { ScheduleSpec } from "../schedule-spec.js";
-import { findWorkflow, type AnyWorkflow } from "../workflow.js";
+import { findWorkflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow-types.js";
 import { backfill } from "./backfill.js";
 import { checkScheduleId, resolveScheduleSpec, type ResolvedScheduleSpec } from "./resolve-spec.js";
 import {
@@ -18,14 +19,8 @@ import {
   type SchedulePatch,
   type ScheduleSlot,
 } from "./schedule-info.js";
-import type { ScheduleRowInput, StoredScheduleRow } from "./schedule-store.js";
+import type { ScheduleClientHost } from "./schedule-host.js";
 import { scheduledInput, slotRun } from "./slot-run.js";
-
-/** What `client.schedules` needs from its `Client`. */
-export interface ScheduleClientHost {
-  call<T>(fn: (store: ClientStore) => Promise<T>): Promise<T>;
-  handle<O>(runId: string): RunHandle<O>;
-}
 
 /**
  * `client.schedules`: creates and steers schedules stored in Postgres. The slots themselves
@@ -164,14 +159,14 @@ export class ScheduleClient {
     });
   }
 
-  private async stored(id: string): Promise<StoredScheduleRow> {
+  private async stored(id: string): Promise<StoredSchedule> {
     const row = await this.host.call((s) => s.schedules.get(id));
     if (!row) throw new ScheduleNotFoundError(id);
     return row;
   }
 }
 
-function toRow(id: string, wf: AnyWorkflow | string, queue: string | undefined, spec: ResolvedScheduleSpec): ScheduleRowInput {
+function toRow(id: string, wf: AnyWorkflow | string, queue: string | undefined, spec: ResolvedScheduleSpec): ScheduleRow {
   const name = typeof wf === "string" ? wf : wf?.name;
   if (typeof name !== "string" || name.length === 0) throw new ValidationError(`schedule "${id}": workflow must be a workflow() or its name`);
   // Given the definition, a fixed input the workflow refuses fails now, not at 3 am.
@@ -180,7 +175,7 @@ function toRow(id: string, wf: AnyWorkflow | string, queue: string | undefined, 
 }
 
 /** The row a resolved schedule is stored as (its fixed input checked to be JSON). */
-export function scheduleRow(id: string, workflow: string, queue: string | null, spec: ResolvedScheduleSpec): ScheduleRowInput {
+export function scheduleRow(id: string, workflow: string, queue: string | null, spec: ResolvedScheduleSpec): ScheduleRow {
   return {
     id,
     workflow,

@@ -1,10 +1,10 @@
 import { TERMINAL_STATUSES } from "../run-status.js";
 import type { Duration } from "../duration.js";
-import type { RunStatus } from "../client.js";
+import type { RunStatus } from "../run-info.js";
 import type { ScheduleSpec } from "../schedule-spec.js";
-import type { AnyWorkflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow-types.js";
 import type { Catchup, Overlap } from "./resolve-spec.js";
-import type { StoredScheduleRow, StoredSlotRow } from "./schedule-store.js";
+import type { StoredSchedule, StoredSlot } from "@reprise/store";
 import { timetableOf } from "./timetable.js";
 
 /** Options of `client.schedules.create`: a {@link ScheduleSpec} plus what to run. */
@@ -139,7 +139,7 @@ export interface BackfillResult extends BackfillProgress {
 
 
 /** The public view of a stored schedule; `now` fills in the next slot of a schedule no tick has seen. */
-export function toScheduleInfo(row: StoredScheduleRow, now: Date): ScheduleInfo {
+export function toScheduleInfo(row: StoredSchedule, now: Date): ScheduleInfo {
   const info: ScheduleInfo = {
     id: row.id,
     workflowName: row.workflow,
@@ -163,7 +163,7 @@ export function toScheduleInfo(row: StoredScheduleRow, now: Date): ScheduleInfo 
   return info;
 }
 
-export function toScheduleSlot(row: StoredSlotRow): ScheduleSlot {
+export function toScheduleSlot(row: StoredSlot): ScheduleSlot {
   const slot: ScheduleSlot = { scheduleId: row.scheduleId, slotAt: row.slotAt, outcome: row.outcome as ScheduleSlot["outcome"] };
   if (row.runId) slot.runId = row.runId;
   if (row.reason) slot.reason = row.reason;

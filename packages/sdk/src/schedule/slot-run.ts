@@ -1,5 +1,5 @@
 import { toJsonText } from "../json.js";
-import type { AnyWorkflow } from "../workflow.js";
+import type { AnyWorkflow } from "../workflow-types.js";
 
 /**
  * The run id of a schedule's slot: `sched:<scheduleId>:<slot as ISO-8601 UTC>`. Every

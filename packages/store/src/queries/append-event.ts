@@ -16,12 +16,21 @@ WITH fence AS (
 INSERT INTO :schema.events (run_id, seq, kind, position, name, payload)
 SELECT fence.id, $4, $5, $6, $7, $8::jsonb FROM fence`;
 
+/** One event to append, with the lease that fences it. */
+export interface AppendArgs {
+  owner: string;
+  runId: string;
+  epoch: number;
+  seq: number;
+  kind: string;
+  position: number | null;
+  name: string | null;
+  /** JSON text. */
+  payload: string;
+}
+
 /** @returns false when the lease no longer holds (nothing was appended). */
-export async function appendEvent(
-  db: Queryable,
-  schema: string,
-  args: { owner: string; runId: string; epoch: number; seq: number; kind: string; position: number | null; name: string | null; payload: string },
-): Promise<boolean> {
+export async function appendEvent(db: Queryable, schema: string, args: AppendArgs): Promise<boolean> {
   const { rowCount } = await db.query({
     ...statement("append_event", schema, SQL),
     values: [args.runId, args.epoch, args.owner, args.seq, args.kind, args.position, args.name, args.payload],

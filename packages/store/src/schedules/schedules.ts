@@ -6,14 +6,11 @@ import { claimSchedules, type ClaimedSchedule } from "../queries/claim-schedules
 import { syncDeclaredSchedules, type DeclaredOutcome } from "../queries/sync-declared-schedules.js";
 import type { Database } from "../schema.js";
 import type { LateSlot, ScheduleRow, StoredSchedule, StoredSlot } from "./schedule-row.js";
+import type { ScheduleStore, SlotFilter } from "./schedule-store.js";
 
 
-/**
- * The schedules of one schema: definitions and cursors (`schedules`), the slots fired
- * (`schedule_slots`), the scheduler's claim/advance statements, and the lateness query.
- * Knows nothing of cron: the sdk computes slots, this stores them.
- */
-export class Schedules {
+/** The {@link ScheduleStore} on node-postgres and kysely (private: reached as `store.schedules`). */
+export class PgSchedules implements ScheduleStore {
   constructor(
     private readonly pool: Pool,
     private readonly db: Kysely<Database>,
@@ -155,7 +152,7 @@ export class Schedules {
   }
 
   /** A schedule's handled slots, newest first, with when each run was queued, started and ended. */
-  async slots(id: string, filter: { from?: Date | undefined; to?: Date | undefined; limit?: number | undefined } = {}): Promise<StoredSlot[]> {
+  async slots(id: string, filter: SlotFilter = {}): Promise<StoredSlot[]> {
     const { rows } = await this.pool.query<StoredSlot>(
       `SELECT sl.schedule_id AS "scheduleId", sl.slot_at AS "slotAt", sl.run_id AS "runId", sl.outcome,
               sl.reason, sl.recorded_at AS "recordedAt", r.status AS "runStatus", r.created_at AS "queuedAt",

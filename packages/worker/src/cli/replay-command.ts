@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { Client, EventKind, replay, serializeError, type HistoryEvent, type ParsedHistory, type ReplayReport, type RunFailedPayload } from "@reprise/sdk";
+import { Client, EventKind, replay, type HistoryEvent, type ParsedHistory, type ReplayReport, type RunFailedPayload } from "@reprise/sdk";
+import { serializeError } from "@reprise/sdk/engine";
 import { Finding, UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
 import { DEFAULT_ENTRIES } from "./dev.js";

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { formatMillis, replayHistories, toMillis, type HistoryReplayResult, type ReplayableHistory } from "@reprise/sdk";
+import { replayHistories, toMillis, type HistoryReplayResult, type ReplayableHistory } from "@reprise/sdk";
+import { formatMillis } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { Finding, UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";

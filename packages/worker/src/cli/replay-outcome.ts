@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { EventKind, serializeError, type HistoryEvent, type ReplayReport, type RunCompletedPayload, type RunFailedPayload } from "@reprise/sdk";
+import { EventKind, type HistoryEvent, type ReplayReport, type RunCompletedPayload, type RunFailedPayload } from "@reprise/sdk";
+import { serializeError } from "@reprise/sdk/engine";
 import { style } from "./style.js";
 import { errorLine } from "./timeline.js";
 

@@ -1,4 +1,5 @@
-import { Client, newId, toMillis, type RunInfo } from "@reprise/sdk";
+import { Client, toMillis, type RunInfo } from "@reprise/sdk";
+import { newId } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";

@@ -1,4 +1,5 @@
-import { Client, formatInZone, formatMillis, timetableOf, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
+import { Client, formatInZone, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
+import { formatMillis, timetableOf } from "@reprise/sdk/engine";
 import { UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
 import { intFlag, parseFlags, parseJsonArg } from "./flags.js";

@@ -1,4 +1,5 @@
-import { formatMillis, type HistoryEvent, type SerializedError } from "@reprise/sdk";
+import { type HistoryEvent, type SerializedError } from "@reprise/sdk";
+import { formatMillis } from "@reprise/sdk/engine";
 import { style, table } from "./style.js";
 
 /** One line of a run's timeline: a durable call (by position) or a run-level event. */

@@ -1,4 +1,5 @@
-import { resolveScheduleSpec, scheduleRow, type AnyWorkflow } from "@reprise/sdk";
+import { type AnyWorkflow } from "@reprise/sdk";
+import { resolveScheduleSpec, scheduleRow } from "@reprise/sdk/engine";
 import type { ScheduleRow, Store } from "@reprise/store";
 import type { WorkerLogger } from "../logger.js";
 

@@ -1,4 +1,5 @@
-import { TERMINAL_STATUSES, scheduledInput, slotRun, timetableOf, type AnyWorkflow, type Timetable } from "@reprise/sdk";
+import { type AnyWorkflow } from "@reprise/sdk";
+import { TERMINAL_STATUSES, scheduledInput, slotRun, timetableOf, type Timetable } from "@reprise/sdk/engine";
 import type { ClaimedSchedule, NewRun, ScheduleAdvance, SlotRecord } from "@reprise/store";
 
 /**

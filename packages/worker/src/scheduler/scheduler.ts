@@ -1,4 +1,5 @@
-import { CancelledError, newId, serializeError, toMillis, type Duration, type AnyWorkflow } from "@reprise/sdk";
+import { toMillis, type Duration, type AnyWorkflow } from "@reprise/sdk";
+import { cancelledError, newId } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { silentLogger, type WorkerLogger } from "../logger.js";
 import { syncDeclaredSchedules } from "./declared-schedules.js";
@@ -140,7 +141,7 @@ export class Scheduler {
     }
     for (const c of plan.cancels) {
       const reason = `schedule "${c.scheduleId}" started the slot of ${c.slotAt.toISOString()} (overlap: cancel-other)`;
-      const error = JSON.stringify(serializeError(new CancelledError("the run was cancelled", { reason, runId: c.runId })));
+      const error = JSON.stringify(cancelledError(c.runId, reason));
       try {
         const result = await this.store.cancelRun({ runId: c.runId, reason, error });
         if (result.outcome === "cancelled" || result.outcome === "requested") report.cancelled.push(c.runId);

@@ -2,22 +2,22 @@ import { ScheduleNotFoundError, ValidationError, workflow, type BackfillProgress
 import { expect, test } from "vitest";
 import { slotRuns, useScheduling } from "./support.js";
 
-const { db, store, client } = useScheduling();
+const { db, store, client, pool } = useScheduling();
 const report = workflow({ name: "hourly-report" }, async () => "done");
 
 /** Counts the statements the store sends while `fn` runs. */
 async function countQueries<T>(fn: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
   const queries: string[] = [];
-  const original = store.pool.query.bind(store.pool);
-  store.pool.query = ((config: unknown, ...rest: unknown[]) => {
+  const original = pool.query.bind(pool);
+  pool.query = ((config: unknown, ...rest: unknown[]) => {
     const text = typeof config === "string" ? config : (config as { text: string }).text;
     queries.push(text.trim().split(/\s+/).slice(0, 3).join(" "));
     return (original as (...args: unknown[]) => unknown)(config, ...rest);
-  }) as typeof store.pool.query;
+  }) as typeof pool.query;
   try {
     return { result: await fn(), queries };
   } finally {
-    store.pool.query = original;
+    pool.query = original;
   }
 }
 

@@ -1,13 +1,19 @@
 import { Client, type Workflow } from "@reprise/sdk";
 import { createStore, type Store } from "@reprise/store";
+import pg from "pg";
 import { Scheduler, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll } from "vitest";
 import { useTestSchema, type TestSchema } from "../../../../test-support/db.js";
 
-/** A test schema with a migrated store and a client on it; call once at the top of a file. */
-export function useScheduling(): { db: TestSchema; store: Store; client: Client } {
+/**
+ * A test schema with a migrated store and a client on it; call once at the top of a file.
+ * `pool` is the store's own pool, for tests that count the statements it runs.
+ */
+export function useScheduling(): { db: TestSchema; store: Store; client: Client; pool: pg.Pool } {
   const db = useTestSchema();
-  const store = createStore({ connectionString: db.url, schema: db.schema, poolSize: 4 });
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool.on("error", () => undefined);
+  const store = createStore({ pool, schema: db.schema });
   const client = new Client({ store });
   beforeAll(async () => {
     await store.migrate();
@@ -15,8 +21,9 @@ export function useScheduling(): { db: TestSchema; store: Store; client: Client 
   afterAll(async () => {
     await client.close();
     await store.close();
+    await pool.end();
   });
-  return { db, store, client };
+  return { db, store, client, pool };
 }
 
 /** A scheduler driven by hand (`tick({ now })`), for a controllable clock. */

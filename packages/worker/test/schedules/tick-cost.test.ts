@@ -2,22 +2,22 @@ import { workflow } from "@reprise/sdk";
 import { expect, test } from "vitest";
 import { at, scheduler, useScheduling } from "./support.js";
 
-const { db, store } = useScheduling();
+const { db, store, pool } = useScheduling();
 const job = workflow({ name: "fleet-job" }, async () => undefined);
 
 /** Counts the statements the store's pool runs while `fn` runs. */
 async function countQueries<T>(fn: () => Promise<T>): Promise<{ result: T; queries: number; ms: number }> {
   let queries = 0;
-  const original = store.pool.query.bind(store.pool);
-  store.pool.query = ((...args: unknown[]) => {
+  const original = pool.query.bind(pool);
+  pool.query = ((...args: unknown[]) => {
     queries++;
     return (original as (...a: unknown[]) => unknown)(...args);
-  }) as typeof store.pool.query;
+  }) as typeof pool.query;
   const started = performance.now();
   try {
     return { result: await fn(), queries, ms: performance.now() - started };
   } finally {
-    store.pool.query = original;
+    pool.query = original;
   }
 }
 

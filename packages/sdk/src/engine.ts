@@ -1,0 +1,30 @@
+// @reprise/sdk/engine: the replay engine and the helpers the worker (and tests of the
+// engine) need. Not public API: names here may change in any release.
+export { Execution } from "./replay/execution.js";
+export type { ExecutionOptions } from "./replay/execution.js";
+export type { Outcome } from "./replay/outcome.js";
+export { HistoryIndex } from "./replay/history-index.js";
+export { eventLoopTimers } from "./replay/event-loop-timers.js";
+export type { ExecutionHost, HostTimers, LogEntry, InboxSignal, ChildStart, ChildOutcome, BreakerPermit } from "./replay/host.js";
+export { HISTORY_FORMAT } from "./replay/exported-history.js";
+export type { NewEvent } from "./events.js";
+export { TERMINAL_KINDS } from "./events.js";
+export { TERMINAL_STATUSES } from "./run-status.js";
+export { serializeError, deserializeError, toError, cancelledError } from "./error-codec.js";
+export { toJsonText, fromJsonText, storableText } from "./json.js";
+export { newId } from "./ids.js";
+export { findWorkflow } from "./workflow.js";
+export { parseWith } from "./schema.js";
+export { toRunInfo } from "./run-info.js";
+export { formatMillis } from "./duration.js";
+export { resolveRetryPolicy, retryDelayMs, decideRetry } from "./retry.js";
+export type { ResolvedRetryPolicy, RetryDecision } from "./retry.js";
+export { hasSharedLimit } from "./queue.js";
+export { scheduleRow } from "./schedule/schedule-client.js";
+export { resolveScheduleSpec, checkScheduleId, checkTimezone, CATCHUP, OVERLAP } from "./schedule/resolve-spec.js";
+export type { ResolvedScheduleSpec } from "./schedule/resolve-spec.js";
+export { timetableOf } from "./schedule/timetable.js";
+export type { Timetable } from "./schedule/timetable.js";
+export { slotRun, slotRunId, scheduledInput } from "./schedule/slot-run.js";
+export { parseScheduleTime } from "./schedule/zoned-time.js";
+export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";

@@ -1,0 +1,141 @@
+import {
+  CancelledError,
+  ChildFailedError,
+  CircuitOpenError,
+  DatabaseError,
+  DeadLetterNotFoundError,
+  InvalidRunStateError,
+  NonDeterminismError,
+  NonRetryableError,
+  RepriseError,
+  RetryableError,
+  RunNotFoundError,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
+  SerializationError,
+  SignalTimeoutError,
+  StepFailedError,
+  StepTimeoutError,
+  UnknownWorkflowError,
+  ValidationError,
+  WorkflowFailedError,
+  WorkflowTimeoutError,
+} from "./errors.js";
+
+/**
+ * An error as it is stored in the event log and in `RunInfo.error`. On replay a recorded
+ * failure is rethrown with the same `name` and `message`.
+ */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  data?: unknown;
+  cause?: SerializedError;
+  /** `false` for errors that must not be retried. */
+  retryable?: boolean;
+}
+
+/** Turns anything thrown into an `Error`. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === "string") return new Error(thrown);
+  try {
+    return new Error(`non-error thrown: ${JSON.stringify(thrown)}`);
+  } catch {
+    return new Error(`non-error thrown: ${String(thrown)}`);
+  }
+}
+
+const MAX_CAUSE_DEPTH = 8;
+
+/** The stored form of an error (and of its `cause` chain). */
+export function serializeError(thrown: unknown, depth = 0): SerializedError {
+  const error = toError(thrown);
+  const out: SerializedError = { name: error.name || "Error", message: error.message };
+  if (error.stack) out.stack = error.stack;
+  const extra = error as Error & { code?: unknown; data?: unknown; retryable?: unknown };
+  if (typeof extra.code === "string") out.code = extra.code;
+  if (extra.data !== undefined) out.data = jsonSafe(extra.data);
+  if (typeof extra.retryable === "boolean") out.retryable = extra.retryable;
+  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(error.cause, depth + 1);
+  return out;
+}
+
+function jsonSafe(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch {
+    return String(value);
+  }
+}
+
+/** JavaScript's own error classes: rebuilt as instances, so `instanceof TypeError` holds on replay too. */
+const builtinClasses: Record<string, { prototype: Error }> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+const errorClasses: Record<string, { prototype: Error }> = {
+  RepriseError,
+  NonRetryableError,
+  RetryableError,
+  ValidationError,
+  SerializationError,
+  StepFailedError,
+  StepTimeoutError,
+  WorkflowTimeoutError,
+  WorkflowFailedError,
+  CancelledError,
+  SignalTimeoutError,
+  ChildFailedError,
+  NonDeterminismError,
+  CircuitOpenError,
+  RunNotFoundError,
+  DeadLetterNotFoundError,
+  InvalidRunStateError,
+  UnknownWorkflowError,
+  DatabaseError,
+  ScheduleNotFoundError,
+  ScheduleExistsError,
+};
+
+/**
+ * Rebuilds an error from its stored form: same `name`, `message`, `stack`, `code` and
+ * `cause` chain. Reprise's own classes and JavaScript's built-in ones (`TypeError`, …) come
+ * back as instances of their class, Reprise's with the fields their constructors set
+ * restored from `data`. Other classes come back as an `Error` with the recorded `name`: match
+ * your own errors by `name` or `code`, which replay keeps, rather than by `instanceof`.
+ */
+export function deserializeError(stored: SerializedError): Error {
+  const cls = errorClasses[stored.name];
+  const builtin = builtinClasses[stored.name];
+  const error: Error = cls ? (Object.create(cls.prototype) as Error) : builtin ? (Object.create(builtin.prototype) as Error) : new Error(stored.message);
+  const fields: Record<string, unknown> = {
+    name: stored.name,
+    message: stored.message,
+    stack: stored.stack ?? `${stored.name}: ${stored.message}`,
+  };
+  if (stored.code !== undefined) fields.code = stored.code;
+  if (stored.retryable !== undefined) fields.retryable = stored.retryable;
+  if (stored.data !== undefined) {
+    fields.data = stored.data;
+    if (cls && stored.data !== null && typeof stored.data === "object") Object.assign(fields, stored.data);
+  }
+  if (stored.cause) fields.cause = deserializeError(stored.cause);
+  for (const [key, value] of Object.entries(fields)) {
+    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: key !== "stack" && key !== "message" });
+  }
+  return error;
+}
+
+/** The stored error of a cancelled run (its `RunInfo.error`): one shape wherever a run is cancelled. */
+export function cancelledError(runId: string, reason?: string): SerializedError {
+  return serializeError(new CancelledError("the run was cancelled", { ...(reason === undefined ? {} : { reason }), runId }));
+}

@@ -1,0 +1,208 @@
+import type { CircuitBreaker } from "./breaker.js";
+import type { Duration } from "./duration.js";
+import type { SerializedError } from "./error-codec.js";
+import type { QueueDefinition } from "./queue.js";
+import type { RetryPolicy } from "./retry.js";
+import type { ScheduleSpec } from "./schedule-spec.js";
+import type { Schema } from "./schema.js";
+
+/** `ctx.log` and `stepCtx.log`: persisted with the run, silent during replay. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a failure hook receives. */
+export interface FailureInfo {
+  runId: string;
+  workflowName: string;
+  /** Set for a step's hook. */
+  stepName?: string;
+  /** The attempt that failed for good (the step's), or the run's attempt. */
+  attempt: number;
+  error: SerializedError;
+  input: unknown;
+}
+
+/** A failure hook: called once per final failure, never per attempt. A throwing hook is logged and ignored. */
+export type FailureHook = (failure: FailureInfo) => void | Promise<void>;
+
+/** The context a step function receives. */
+export interface StepContext {
+  /** Aborted on step timeout, run cancellation, run timeout, or a lost lease. */
+  readonly signal: AbortSignal;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** `${runId}:${position}`: the same on every attempt and after crashes; pass it to external APIs. */
+  readonly idempotencyKey: string;
+  readonly runId: string;
+  readonly stepName: string;
+  /** Like `ctx.log`, tagged with the step and attempt. */
+  readonly log: Logger;
+  /**
+   * Saves progress durably; the next attempt of this step reads it as `lastHeartbeat`.
+   * Rejects (saving nothing) once this attempt is over: timed out, cancelled, or ended.
+   */
+  heartbeat(details?: unknown): Promise<void>;
+  /** What the last `heartbeat()` of an earlier attempt (or an earlier worker) saved. */
+  readonly lastHeartbeat: unknown;
+}
+
+/** Per-step options. */
+export interface StepOptions<T = unknown> {
+  /** Overrides the workflow's default policy, field by field. */
+  retry?: RetryPolicy;
+  /** Per attempt: aborts `stepCtx.signal` and records a (retryable) `StepTimeoutError`. */
+  timeout?: Duration;
+  /** Custom classification: return `false` to fail at once. */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /** Guards the step with a shared circuit breaker. */
+  breaker?: CircuitBreaker;
+  /** Validates the result before it is recorded; a failure is not retried. */
+  output?: Schema<T>;
+  /** Called once when this step fails for good. */
+  onFailure?: FailureHook;
+}
+
+/** Options of `ctx.waitForSignal`. */
+export interface WaitForSignalOptions<T> {
+  /** Throws `SignalTimeoutError` when no signal arrived in time. */
+  timeout?: Duration;
+  /** Validates the payload (also checked by `client.signal` when declared in the workflow's `signals`). */
+  schema?: Schema<T>;
+}
+
+/** Options of `ctx.child`. */
+export interface ChildOptions {
+  /** The child's run id. @default `${parentRunId}-${position}` */
+  id?: string;
+  /** @default the child workflow's queue */
+  queue?: string;
+  /** @default 0 */
+  priority?: number;
+}
+
+/** An item that `ctx.map` gave up on, as stored in the dead-letter table. */
+export interface DeadLetter<T = unknown> {
+  /** The dead letter's id (for `reprise dlq retry`). Absent inside the workflow before it is stored. */
+  id?: string;
+  runId: string;
+  workflowName?: string;
+  map: string;
+  index: number;
+  item: T;
+  error: SerializedError;
+  createdAt?: Date;
+  /** The run that redrove it (`client.retryDeadLetter`), if any. */
+  retriedBy?: string;
+}
+
+/** Options of `ctx.map`. */
+export interface MapOptions {
+  /** Items in flight at once. @default 10 */
+  concurrency?: number;
+  /** `"fail"` throws the first failure; `"dead-letter"` stores failed items and goes on. @default "fail" */
+  onItemFailure?: "fail" | "dead-letter";
+  /** Retry policy of each item's step. */
+  retry?: RetryPolicy;
+  /** Per-attempt timeout of each item's step. */
+  timeout?: Duration;
+  retryIf?: (error: unknown, attempt: number) => boolean;
+}
+
+/** What `ctx.map` returns: `results[i]` is item i's result, `undefined` when dead-lettered. */
+export interface MapResult<T, R> {
+  results: (R | undefined)[];
+  deadLettered: DeadLetter<T>[];
+}
+
+/** The workflow context: every durable call takes the next position in the run's history. */
+export interface WorkflowContext {
+  readonly runId: string;
+  readonly workflowName: string;
+  /** Aborted when the run is cancelled or times out. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Runs `fn` at most once to completion per run; replay returns the recorded result. */
+  step<T>(name: string, fn: (ctx: StepContext) => T | Promise<T>, options?: StepOptions<T>): Promise<T>;
+  /** A durable timer. */
+  sleep(duration: Duration): Promise<void>;
+  sleepUntil(at: Date): Promise<void>;
+  /**
+   * Suspends until `client.signal(runId, name, payload)` arrives (first-in first-out per
+   * name). Use `timeout` rather than racing the wait against a sleep: a wait that loses a
+   * `Promise.race` is not cancelled, and takes the next signal of its name.
+   */
+  waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions<T>): Promise<T>;
+  /** Starts a child run and waits for its result; its failure is thrown as `ChildFailedError`. */
+  child<I, O, In>(workflow: Workflow<I, O, In>, input: In, options?: ChildOptions): Promise<O>;
+  /** One durable step per item, at most `concurrency` in flight. */
+  map<T, R>(
+    name: string,
+    items: readonly T[],
+    fn: (item: T, index: number, ctx: StepContext) => R | Promise<R>,
+    options?: MapOptions,
+  ): Promise<MapResult<T, R>>;
+  /** Deterministic: the same on every replay. */
+  now(): Date;
+  random(): number;
+  ulid(): string;
+  /** True for runs that reach this point with the new code, false when replaying a history recorded before it. */
+  patched(id: string): boolean;
+}
+
+export type WorkflowFunction<I, O> = (ctx: WorkflowContext, input: I) => Promise<O>;
+
+/** Options of {@link workflow}. `In` is the input type callers pass (before the schema's defaults). */
+export interface WorkflowOptions<I, O, In = I> {
+  /** Stable identity, stored in the log. */
+  name: string;
+  /** Validates the input at `start`, before anything is stored. */
+  input?: Schema<I, In>;
+  /** Validates the result before it is stored. */
+  output?: Schema<O>;
+  /** The queue its runs go to: a name, or a `queue()` definition with limits. @default "default" */
+  queue?: string | QueueDefinition;
+  /** Default retry policy of its steps. */
+  retry?: RetryPolicy;
+  /** Whole-run deadline, counted from the start. */
+  timeout?: Duration;
+  /** Called once when the run fails for good. */
+  onFailure?: FailureHook;
+  /**
+   * Runs this workflow on a schedule with the id of the workflow's name, written by every
+   * worker start (input: `{ scheduledAt }`, an ISO-8601 string, plus the schedule's `input`).
+   */
+  schedule?: ScheduleSpec;
+  /** Payload schemas of the signals it waits for; `client.signal` validates against them. */
+  signals?: Record<string, Schema<unknown>>;
+  /** @default 0 (higher runs first) */
+  priority?: number;
+}
+
+/**
+ * A workflow definition, used by `Worker` to run it and by `Client` to start it. `I` is the
+ * input the function receives, `O` its result, `In` what `client.start` accepts.
+ */
+export interface Workflow<I = unknown, O = unknown, In = I> {
+  readonly name: string;
+  /** The name of its queue. */
+  readonly queue: string;
+  /** The queue's limits when it was given as a `queue()` definition. */
+  readonly queueDefinition: QueueDefinition | undefined;
+  readonly options: WorkflowOptions<I, O, In>;
+  /** The workflow function (a method, so that any workflow is a `Workflow<unknown, unknown, unknown>`). */
+  fn(ctx: WorkflowContext, input: I): Promise<O>;
+  /** A hash of the workflow function's source, recorded with each run it starts. */
+  readonly fingerprint: string;
+  readonly timeoutMs: number | undefined;
+  /** Validates an input (the identity when there is no schema). @throws ValidationError */
+  parseInput(input: unknown): I;
+  /** Type-only: what `client.start` accepts. */
+  readonly __input?: In;
+}
+
+/** Any workflow, whatever its input and output types (what a worker or a replay takes). */
+export type AnyWorkflow = Workflow<unknown, unknown, unknown>;

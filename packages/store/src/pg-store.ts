@@ -1,0 +1,342 @@
+import { Kysely, PostgresDialect, type Selectable } from "kysely";
+import pg from "pg";
+import { StoreError, StoreErrorCode } from "./errors.js";
+import { channelOf, quoteSchema } from "./identifiers.js";
+import { listen, type Listener, type ListenOptions } from "./listener.js";
+import { migrateSchema } from "./migrate.js";
+import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
+import { forkRun, type ForkResult } from "./operations/fork-run.js";
+import { retryRun, type RetryResult } from "./operations/retry-run.js";
+import { signalRun, type SignalResult } from "./operations/signal-run.js";
+import { appendEvent, type AppendArgs } from "./queries/append-event.js";
+import { breakerPermit } from "./queries/breaker-permit.js";
+import { breakerReport } from "./queries/breaker-report.js";
+import { claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
+import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
+import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
+import { readSignal, type InboxRow } from "./queries/read-signal.js";
+import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
+import { saveHeartbeat } from "./queries/save-heartbeat.js";
+import { startRuns, type NewRun } from "./queries/start-runs.js";
+import type { Database, RunsTable } from "./schema.js";
+import { PgSchedules } from "./schedules/schedules.js";
+import type {
+  BreakerRecord,
+  CancelArgs,
+  DeadLetterFilter,
+  DeadLetterRecord,
+  LogRecord,
+  RunEnd,
+  RunFilter,
+  RunRecord,
+  Store,
+  StoreOptions,
+  StoreSession,
+} from "./store.js";
+import { TERMINAL_STATUSES } from "./run-status.js";
+import { withTransaction } from "./transaction.js";
+
+/**
+ * The {@link Store} on node-postgres: a pool, a kysely instance for everything off the hot
+ * path, and one hand-written statement per hot query (see queries/). Private to the package:
+ * users get it from `createStore()` as a `Store`.
+ */
+export class PgStore implements Store {
+  readonly schema: string;
+  readonly schedules: PgSchedules;
+  readonly channel: string;
+  private readonly pool: pg.Pool;
+  private readonly db: Kysely<Database>;
+  private readonly connectionString: string | undefined;
+  private readonly s: string;
+  private readonly ownsPool: boolean;
+  private closed = false;
+  private leasePool: pg.Pool | undefined;
+
+  constructor(options: StoreOptions) {
+    if (!options.pool && !options.connectionString) {
+      throw new StoreError(StoreErrorCode.InvalidArgument, "createStore needs a connectionString or a pool");
+    }
+    this.schema = options.schema ?? "reprise";
+    this.s = quoteSchema(this.schema);
+    this.channel = channelOf(this.schema);
+    this.connectionString = options.connectionString;
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
+    // An idle connection that dies (a database restart) must not crash the process; the
+    // next query gets a fresh connection.
+    this.pool.on("error", () => undefined);
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
+    this.schedules = new PgSchedules(this.pool, this.db, this.s);
+  }
+
+  get canListen(): boolean {
+    return this.connectionString !== undefined;
+  }
+
+  /** Applies missing migrations (safe when processes race). @returns the ids applied. */
+  migrate(): Promise<number[]> {
+    return migrateSchema(this.pool, this.schema);
+  }
+
+  // ---- the hot path --------------------------------------------------------------------
+
+  /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
+  startRuns(runs: readonly NewRun[]): Promise<Set<string>> {
+    return startRuns(this.pool, this.s, this.channel, runs);
+  }
+
+  /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
+  claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]> {
+    return claimRuns(this.leases(), this.s, args, limits);
+  }
+
+  commitRuns(batch: CommitBatch): Promise<Set<string>> {
+    return commitRuns(this.pool, this.s, this.channel, batch);
+  }
+
+  /**
+   * A connection checked out of the pool is no longer watched by it: an 'error' it emits
+   * while held would be unhandled and crash the process, so the session listens and marks
+   * itself broken, to be destroyed rather than reused.
+   */
+  async session(): Promise<StoreSession> {
+    const client = await this.pool.connect();
+    const { s, channel } = this;
+    let broken = false;
+    client.on("error", () => (broken = true));
+    return {
+      commitRuns: (batch: CommitBatch) => commitRuns(client, s, channel, batch),
+      appendEvent: (args: AppendArgs) => appendEvent(client, s, args),
+      get broken() {
+        return broken;
+      },
+      release: (destroy?: boolean) => client.release(destroy || broken ? true : undefined),
+    };
+  }
+
+  renewLeases(args: { owner: string; ids: readonly string[]; leaseMs: number }): Promise<{ leases: RenewedLease[]; dbNow: Date | undefined }> {
+    return renewLeases(this.leases(), this.s, args);
+  }
+
+  /**
+   * Claims and lease renewals commit without waiting for the WAL flush (saving a disk sync
+   * per claim). That is safe: a claim lost in a database crash only puts the run back in
+   * the queue, the fence of every append checks owner and epoch, and the first append after
+   * a claim is a synchronous commit, which flushes the claim's WAL record before its own.
+   */
+  private leases(): pg.Pool {
+    if (!this.connectionString) return this.pool;
+    if (!this.leasePool) {
+      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: "-c synchronous_commit=off" });
+      this.leasePool.on("error", () => undefined);
+    }
+    return this.leasePool;
+  }
+
+  loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>> {
+    return loadHistories(this.pool, this.s, runIds);
+  }
+
+  readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null> {
+    return readSignal(this.pool, this.s, runId, name, after);
+  }
+
+  saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
+    return saveHeartbeat(this.pool, this.s, args);
+  }
+
+  /** Asks circuit breaker `name` whether a call may go through (see breaker-permit). */
+  breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
+    return breakerPermit(this.pool, this.s, name, resetAfterMs);
+  }
+
+  /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined> {
+    return breakerReport(this.pool, this.s, args);
+  }
+
+  /** The seq the next event of a run gets (0 for a run without events). */
+  async nextSeq(runId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ next: number }>(`SELECT coalesce(max(seq), -1) + 1 AS next FROM ${this.s}.events WHERE run_id = $1`, [runId]);
+    return rows[0]!.next;
+  }
+
+  async breakers(): Promise<BreakerRecord[]> {
+    const { rows } = await this.pool.query<{ name: string; state: string; failures: number; opened_at: Date | null; updated_at: Date }>(
+      `SELECT name, state, failures, opened_at, updated_at FROM ${this.s}.breakers ORDER BY name`,
+    );
+    return rows.map((r) => ({ name: r.name, state: r.state, failures: r.failures, openedAt: r.opened_at, updatedAt: r.updated_at }));
+  }
+
+  // ---- operations on one run -------------------------------------------------------------
+
+  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult> {
+    return signalRun(this.pool, this.s, this.channel, args);
+  }
+
+  /**
+   * Cancels a run, then one by one its unfinished children (and theirs). A run a worker
+   * holds is only asked to stop: that worker records its end and cascades with
+   * {@link cancelChildren}.
+   */
+  async cancelRun(args: CancelArgs & { runId: string }): Promise<CancelResult> {
+    const result = await withTransaction(this.pool, (c) => cancelRun(c, this.s, this.channel, args));
+    if (result.outcome === "cancelled" || result.outcome === "requested") await this.cancelChildren(args.runId, args);
+    return result;
+  }
+
+  async cancelChildren(parentId: string, args: CancelArgs): Promise<void> {
+    const children = await withTransaction(this.pool, (c) => activeChildren(c, this.s, parentId));
+    for (const child of children) await this.cancelRun({ ...args, runId: child });
+  }
+
+  retryRun(runId: string): Promise<RetryResult> {
+    return withTransaction(this.pool, (c) => retryRun(c, this.s, this.channel, runId));
+  }
+
+  forkRun(args: { sourceId: string; fromStep: number | string; newId: string; reopen?: readonly number[] }): Promise<ForkResult> {
+    return withTransaction(this.pool, (c) => forkRun(c, this.s, this.channel, args));
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toRunRecord(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    let query = this.db.selectFrom("runs").selectAll();
+    if (filter.status) query = query.where("status", "=", filter.status);
+    if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
+    if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
+    if (filter.after) {
+      const after = filter.after;
+      query = query.where(({ eb, refTuple, selectFrom }) =>
+        eb(
+          refTuple("created_at", "id"),
+          "<",
+          selectFrom("runs as a").select(["a.created_at", "a.id"]).where("a.id", "=", after) as never,
+        ),
+      );
+    }
+    const rows = await query
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(Math.min(Math.max(filter.limit ?? 50, 1), 10_000))
+      .execute();
+    return rows.map(toRunRecord);
+  }
+
+  /** A run's events in seq order (empty for an unknown run). */
+  async history(runId: string): Promise<EventRow[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .select(["run_id", "seq", "kind", "position", "name", "payload", "created_at"])
+      .where("run_id", "=", runId)
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      seq: r.seq,
+      kind: r.kind,
+      position: r.position,
+      name: r.name,
+      payload: r.payload,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async logs(runId: string, limit = 1000): Promise<LogRecord[]> {
+    const rows = await this.db
+      .selectFrom("logs")
+      .select(["at", "level", "message", "fields", "position", "step", "attempt"])
+      .where("run_id", "=", runId)
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows;
+  }
+
+  async deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
+    let query = this.db.selectFrom("dead_letters").selectAll();
+    if (filter.runId) query = query.where("run_id", "=", filter.runId);
+    if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
+    if (filter.id) query = query.where("id", "=", filter.id);
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit ?? 1000).execute();
+    return rows.map((r) => ({
+      id: String(r.id),
+      runId: r.run_id,
+      workflow: r.workflow,
+      map: r.map,
+      index: r.item_index,
+      position: r.position,
+      item: r.item,
+      error: r.error,
+      createdAt: r.created_at,
+      retriedBy: r.retried_by,
+    }));
+  }
+
+  /** Marks a dead letter as redriven by a run. */
+  async markDeadLetterRetried(id: string, runId: string): Promise<void> {
+    await this.db.updateTable("dead_letters").set({ retried_by: runId }).where("id", "=", id).execute();
+  }
+
+  async runOutcome(runId: string): Promise<RunEnd | null> {
+    const row = await this.db
+      .selectFrom("runs")
+      .select(["status", "output", "error"])
+      .where("id", "=", runId)
+      .where("status", "in", TERMINAL_STATUSES)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  listen(options: Omit<ListenOptions, "connectionString" | "channel">): Listener {
+    if (!this.connectionString) {
+      throw new StoreError(StoreErrorCode.InvalidArgument, "LISTEN needs the store to be created with a connectionString");
+    }
+    return listen({ ...options, connectionString: this.connectionString, channel: this.channel });
+  }
+
+  /** The database's clock. */
+  async now(): Promise<Date> {
+    const { rows } = await this.pool.query<{ now: Date }>("SELECT now() AS now");
+    return rows[0]!.now;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.leasePool?.end();
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+function toRunRecord(row: Selectable<RunsTable>): RunRecord {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    queue: row.queue,
+    status: row.status,
+    input: row.input,
+    output: row.output,
+    error: row.error,
+    priority: row.priority,
+    attempt: row.attempt,
+    parentId: row.parent_id,
+    availableAt: row.available_at,
+    leaseOwner: row.lease_owner,
+    deadlineAt: row.deadline_at,
+    fingerprint: row.fingerprint,
+    forkedFrom: row.forked_from,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+  };
+}
+
