@@ -11,7 +11,7 @@ import { signalRun, type SignalResult } from "./operations/signal-run.js";
 import { appendEvent, type AppendArgs } from "./queries/append-event.js";
 import { breakerPermit } from "./queries/breaker-permit.js";
 import { breakerReport } from "./queries/breaker-report.js";
-import { claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
+import { claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
 import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
@@ -88,7 +88,8 @@ export class PgStore implements Store {
 
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
   claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]> {
-    return claimRuns(this.leases(), this.s, args, limits);
+    if (limits && (limits.concurrency !== undefined || limits.rateLimit !== undefined)) return claimLimitedRuns(this.leases(), this.s, args, limits);
+    return claimRuns(this.leases(), this.s, args);
   }
 
   commitRuns(batch: CommitBatch): Promise<Set<string>> {

@@ -1,5 +1,6 @@
-import pg from "pg";
+import type { Pool } from "pg";
 import { statement, type Queryable } from "../queryable.js";
+import { withTransaction } from "../transaction.js";
 
 /**
  * Claims up to {LIMIT} runnable runs of one queue (and the given workflows) for worker
@@ -72,35 +73,32 @@ const PLAIN = `WITH${LANES}${RESULT}`
 /**
  * A queue with a limit shared by all workers (global concurrency, rate limit) is claimed
  * under a per-queue advisory lock, so that two workers cannot both see room for the last
- * slot. The lock and the claim go in one round trip as two statements of one implicit
- * transaction: the claim's snapshot is taken after the lock, so it counts every claim
- * committed before it. Costs per claim: the lock, a count over the queue's running runs
- * (a partial index of in-flight runs only) and, with a rate limit, a count over the
- * window's claims plus one row per claim.
+ * slot. The lock and the claim are two statements of one transaction: the claim's snapshot
+ * is taken after the lock, so it counts every claim committed before it. (One statement
+ * could not do it: its snapshot would predate the lock.) The same lanes as the plain claim,
+ * with {LIMIT} the room left; costs per claim: the lock, a count over the queue's running
+ * runs (a partial index of in-flight runs only) and, with a rate limit, a count over the
+ * window's claims plus one row per claim. $6 (concurrency) and $7/$8 (rate limit per
+ * period) are null when the queue has no such limit.
  */
-function limitedSql(s: string, a: ClaimArgs, limits: SharedLimits): string {
-  const q = pg.escapeLiteral(a.queue);
-  const rateWindow = limits.rateLimit ? `now() - ${limits.rateLimit.periodMs} * interval '1 millisecond'` : "";
-  const room = [
-    String(a.limit),
-    limits.concurrency !== undefined
-      ? `${limits.concurrency} - (SELECT count(*) FROM ${s}.runs WHERE queue = ${q} AND status = 'running' AND lease_owner IS NOT NULL AND available_at > now())`
-      : "",
-    limits.rateLimit ? `${limits.rateLimit.limit} - (SELECT count(*) FROM ${s}.queue_claims WHERE queue = ${q} AND claimed_at > ${rateWindow})` : "",
-  ].filter(Boolean);
-  const lanes = LANES.replaceAll(":schema", s)
-    .replaceAll("{QUEUE}", q)
-    .replaceAll("{WORKFLOWS}", pg.escapeLiteral(`{${a.workflows.map((w) => `"${w.replaceAll('"', '\\"')}"`).join(",")}}`))
-    .replaceAll("{LIMIT}", "(SELECT n FROM allowed)")
-    .replaceAll("{OWNER}", pg.escapeLiteral(a.owner))
-    .replaceAll("{LEASE_MS}", String(Math.round(a.leaseMs)));
-  const rateCtes = limits.rateLimit
-    ? `, counted AS (INSERT INTO ${s}.queue_claims (queue, claimed_at) SELECT ${q}, now() FROM claimed),
-       pruned AS (DELETE FROM ${s}.queue_claims WHERE queue = ${q} AND claimed_at <= ${rateWindow})`
-    : "";
-  return `SELECT pg_advisory_xact_lock(hashtextextended(${pg.escapeLiteral(`reprise-queue:${s}:${a.queue}`)}, 0));
-WITH allowed AS (SELECT GREATEST(0, LEAST(${room.join(", ")})) AS n),${lanes}${rateCtes}${RESULT.replaceAll(":schema", s)}`;
-}
+const LIMITED = `WITH allowed AS (
+  SELECT GREATEST(0, LEAST($3::int,
+    coalesce($6::int - (SELECT count(*) FROM :schema.runs
+                        WHERE queue = $1 AND status = 'running' AND lease_owner IS NOT NULL AND available_at > now()), $3::int),
+    coalesce($7::int - (SELECT count(*) FROM :schema.queue_claims
+                        WHERE queue = $1 AND claimed_at > now() - $8::float8 * interval '1 millisecond'), $3::int))) AS n
+),${LANES}, counted AS (
+  INSERT INTO :schema.queue_claims (queue, claimed_at) SELECT $1, now() FROM claimed WHERE $7::int IS NOT NULL
+), pruned AS (
+  DELETE FROM :schema.queue_claims WHERE $7::int IS NOT NULL AND queue = $1 AND claimed_at <= now() - $8::float8 * interval '1 millisecond'
+)${RESULT}`
+  .replaceAll("{QUEUE}", "$1")
+  .replaceAll("{WORKFLOWS}", "$2")
+  .replaceAll("{LIMIT}", "(SELECT n FROM allowed)")
+  .replaceAll("{OWNER}", "$4")
+  .replaceAll("{LEASE_MS}", "$5");
+
+const LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 
 export interface ClaimArgs {
   queue: string;
@@ -153,18 +151,38 @@ interface Row {
   db_now: Date;
 }
 
-export async function claimRuns(db: Queryable, schema: string, args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]> {
-  let rows: Row[];
-  if (limits && (limits.concurrency !== undefined || limits.rateLimit !== undefined)) {
-    // Simple protocol (no parameters): the two statements run in one implicit transaction.
-    const results = (await db.query<Row>({ text: limitedSql(schema, args, limits) })) as unknown as { rows: Row[] }[];
-    rows = results[1]!.rows;
-  } else {
-    ({ rows } = await db.query<Row>({
-      ...statement("claim_runs", schema, PLAIN),
-      values: [args.queue, args.workflows, args.limit, args.owner, args.leaseMs],
-    }));
-  }
+/** Claims runs of a queue without shared limits: one statement. */
+export async function claimRuns(db: Queryable, schema: string, args: ClaimArgs): Promise<ClaimedRun[]> {
+  const { rows } = await db.query<Row>({
+    ...statement("claim_runs", schema, PLAIN),
+    values: [args.queue, args.workflows, args.limit, args.owner, args.leaseMs],
+  });
+  return toClaimed(rows);
+}
+
+/** Claims runs of a queue whose limits every worker shares: the lock, then the claim (see LIMITED). */
+export async function claimLimitedRuns(pool: Pool, schema: string, args: ClaimArgs, limits: SharedLimits): Promise<ClaimedRun[]> {
+  const rows = await withTransaction(pool, async (client) => {
+    await client.query({ ...statement("claim_lock", schema, LOCK), values: [`reprise-queue:${schema}:${args.queue}`] });
+    const claimed = await client.query<Row>({
+      ...statement("claim_limited_runs", schema, LIMITED),
+      values: [
+        args.queue,
+        args.workflows,
+        args.limit,
+        args.owner,
+        args.leaseMs,
+        limits.concurrency ?? null,
+        limits.rateLimit?.limit ?? null,
+        limits.rateLimit?.periodMs ?? null,
+      ],
+    });
+    return claimed.rows;
+  });
+  return toClaimed(rows);
+}
+
+function toClaimed(rows: readonly Row[]): ClaimedRun[] {
   return rows.map((r) => ({
     id: r.id,
     workflow: r.workflow,

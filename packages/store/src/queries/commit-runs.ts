@@ -1,3 +1,4 @@
+import { rawJsonFields } from "../json-text.js";
 import { statement, type Queryable } from "../queryable.js";
 
 /**
@@ -160,17 +161,19 @@ export async function commitRuns(db: Queryable, schema: string, channel: string,
     (e) =>
       `{"r":${JSON.stringify(e.runId)},"s":${e.seq},"k":"${e.kind}","p":${e.position ?? "null"},"n":${e.name === null ? "null" : JSON.stringify(e.name)},"d":${e.payload}}`,
   );
-  const moves = batch.moves.map((m) => {
-    const fields = JSON.stringify({
-      id: m.id,
-      status: m.status,
-      wake_at: m.wakeAt ? m.wakeAt.toISOString() : null,
-      wake_now: m.wakeNow ?? false,
-      release: m.release,
-      seen_wakeups: m.seenWakeups ?? null,
-    }).slice(0, -1);
-    return `${fields},"output":${m.output ?? "null"},"error":${m.error ?? "null"}}`;
-  });
+  const moves = batch.moves.map((m) =>
+    rawJsonFields(
+      {
+        id: m.id,
+        status: m.status,
+        wake_at: m.wakeAt ? m.wakeAt.toISOString() : null,
+        wake_now: m.wakeNow ?? false,
+        release: m.release,
+        seen_wakeups: m.seenWakeups ?? null,
+      },
+      { output: m.output, error: m.error },
+    ),
+  );
   const logs = batch.logs.map((l) =>
     JSON.stringify({ r: l.runId, at: l.at, level: l.level, message: l.message, fields: l.fields, position: l.position, step: l.step, attempt: l.attempt }),
   );

@@ -1,3 +1,4 @@
+import { rawJsonFields } from "../json-text.js";
 import { statement, type Queryable } from "../queryable.js";
 
 /**
@@ -54,19 +55,21 @@ export interface NewRun {
 export async function startRuns(db: Queryable, schema: string, channel: string, runs: readonly NewRun[]): Promise<Set<string>> {
   if (runs.length === 0) return new Set();
   // The input is spliced in as raw JSON text so that it is serialised exactly once.
-  const rows = runs.map((r) => {
-    const fields = JSON.stringify({
-      id: r.id,
-      workflow: r.workflow,
-      queue: r.queue,
-      priority: r.priority,
-      delay_ms: r.delayMs,
-      timeout_ms: r.timeoutMs,
-      parent_id: r.parentId,
-      fingerprint: r.fingerprint,
-    });
-    return r.input === undefined ? fields : `${fields.slice(0, -1)},"input":${r.input}}`;
-  });
+  const rows = runs.map((r) =>
+    rawJsonFields(
+      {
+        id: r.id,
+        workflow: r.workflow,
+        queue: r.queue,
+        priority: r.priority,
+        delay_ms: r.delayMs,
+        timeout_ms: r.timeoutMs,
+        parent_id: r.parentId,
+        fingerprint: r.fingerprint,
+      },
+      { input: r.input },
+    ),
+  );
   const { rows: created } = await db.query<{ id: string }>({ ...statement("start_runs", schema, SQL), values: [`[${rows.join(",")}]`, channel] });
   return new Set(created.map((r) => r.id));
 }

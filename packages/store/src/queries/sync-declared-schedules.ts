@@ -1,3 +1,4 @@
+import { rawJsonFields } from "../json-text.js";
 import { statement, type Queryable } from "../queryable.js";
 import type { ScheduleRow } from "../schedules/schedule-row.js";
 
@@ -47,20 +48,22 @@ export type DeclaredOutcome = "created" | "updated" | "conflict";
 
 export async function syncDeclaredSchedules(db: Queryable, schema: string, rows: readonly ScheduleRow[]): Promise<Map<string, DeclaredOutcome>> {
   if (rows.length === 0) return new Map();
-  const input = rows.map((r) => {
-    const fields = JSON.stringify({
-      id: r.id,
-      workflow: r.workflow,
-      queue: r.queue,
-      cron: r.cron,
-      every_ms: r.everyMs,
-      timezone: r.timezone,
-      catchup: r.catchup,
-      catchup_window_ms: r.catchupWindowMs,
-      overlap: r.overlap,
-    });
-    return r.input === undefined ? fields : `${fields.slice(0, -1)},"input":${r.input}}`;
-  });
+  const input = rows.map((r) =>
+    rawJsonFields(
+      {
+        id: r.id,
+        workflow: r.workflow,
+        queue: r.queue,
+        cron: r.cron,
+        every_ms: r.everyMs,
+        timezone: r.timezone,
+        catchup: r.catchup,
+        catchup_window_ms: r.catchupWindowMs,
+        overlap: r.overlap,
+      },
+      { input: r.input },
+    ),
+  );
   const { rows: out } = await db.query<{ id: string; outcome: DeclaredOutcome }>({
     ...statement("sync_declared_schedules", schema, SQL),
     values: [`[${input.join(",")}]`],
