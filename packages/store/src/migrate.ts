@@ -1,32 +1,60 @@
 import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Pool } from "pg";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { quoteSchema } from "./identifiers.js";
 
-const MIGRATIONS_DIR = new URL("../migrations/", import.meta.url);
+const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations/", import.meta.url));
 
-/** A numbered migration shipped with this version of the store. */
+// A migration whose first line is exactly this comment is breaking: code that does not
+// know it cannot run against a schema it changed (a dropped or renamed column, a new
+// NOT NULL without a default, an event shape old code would misread). Every other
+// migration is additive, and processes of the previous version keep running beside it
+// during a rolling deploy. The marker is part of the file, so it too is never edited
+// once released.
+const BREAKING_MARKER = /^--\s*reprise:\s*breaking\s*$/;
+
+/**
+ * A numbered migration shipped with this version of the store: `migrations/0001_init.sql`
+ * is id 1, name `init`. A file whose first line is `-- reprise: breaking` is breaking: a
+ * process that does not know it refuses to run once it is applied.
+ */
 export interface Migration {
   id: number;
   name: string;
   sql: string;
+  /** The file starts with `-- reprise: breaking`: older code cannot run against its schema. */
+  breaking: boolean;
 }
 
 let cached: Promise<Migration[]> | undefined;
 
-/** The migrations of this version, in order (`0001_init.sql` → id 1). */
-export function loadMigrations(): Promise<Migration[]> {
-  cached ??= (async () => {
-    const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
-    return Promise.all(
-      files.map(async (file) => ({
-        id: Number(file.slice(0, 4)),
-        name: file.slice(5, -4),
-        sql: await readFile(new URL(file, MIGRATIONS_DIR), "utf8"),
-      })),
-    );
-  })();
+/**
+ * The migrations of this version, in order; or those of `directory` (tooling and tests
+ * that stand in for another version).
+ *
+ * ```ts
+ * const ids = (await loadMigrations()).map((m) => m.id); // [1, 2, 3, 4]
+ * ```
+ *
+ * @param directory a folder of `NNNN_name.sql` files. @default the store's `migrations/`
+ */
+export function loadMigrations(directory?: string | URL): Promise<Migration[]> {
+  if (directory !== undefined) return readMigrations(typeof directory === "string" ? directory : fileURLToPath(directory));
+  cached ??= readMigrations(MIGRATIONS_DIR);
   return cached;
+}
+
+async function readMigrations(directory: string): Promise<Migration[]> {
+  const files = (await readdir(directory)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const sql = await readFile(join(directory, file), "utf8");
+      const firstLine = sql.split("\n", 1)[0]!.trim();
+      return { id: Number(file.slice(0, 4)), name: file.slice(5, -4), sql, breaking: BREAKING_MARKER.test(firstLine) };
+    }),
+  );
 }
 
 /** A stable 64-bit advisory lock key per schema. */
@@ -38,14 +66,24 @@ function lockKey(schema: string): string {
 
 /**
  * Applies the missing migrations, each in its own transaction, under an advisory lock so
- * that processes starting together migrate once. Refuses a database migrated by a newer
- * version (its schema may have changed in ways this code does not know).
+ * that processes starting together migrate once.
  *
+ * A database migrated by a newer version is refused (`SchemaTooNew`) only when one of the
+ * migrations this version does not know is breaking. After additive ones, this version
+ * applies nothing it does not know and runs: that is what lets a rolling deploy keep the
+ * previous version's workers going after the new version migrated.
+ *
+ * ```ts
+ * await migrateSchema(pool, "reprise");
+ * ```
+ *
+ * @param migrations the migrations to apply, for tooling and tests that stand in for
+ *   another version. @default loadMigrations()
  * @returns the ids applied by this call.
  */
-export async function migrateSchema(pool: Pool, schema: string): Promise<number[]> {
+export async function migrateSchema(pool: Pool, schema: string, migrations?: readonly Migration[]): Promise<number[]> {
   const s = quoteSchema(schema);
-  const migrations = await loadMigrations();
+  const ours = [...(migrations ?? (await loadMigrations()))].sort((a, b) => a.id - b.id);
   const client = await pool.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1::bigint)", [lockKey(schema)]);
@@ -54,23 +92,30 @@ export async function migrateSchema(pool: Pool, schema: string): Promise<number[
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${s}.migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
       );
-      const { rows } = await client.query<{ id: number }>(`SELECT id FROM ${s}.migrations ORDER BY id`);
-      const applied = new Set(rows.map((r) => r.id));
-      const newest = rows.length ? rows[rows.length - 1]!.id : 0;
-      const known = migrations.length ? migrations[migrations.length - 1]!.id : 0;
-      if (newest > known) {
+      // Tables created before migrations could be breaking lack the column; every migration
+      // they recorded was additive, which is what the default says.
+      await client.query(`ALTER TABLE ${s}.migrations ADD COLUMN IF NOT EXISTS breaking boolean NOT NULL DEFAULT false`);
+      const { rows } = await client.query<{ id: number; name: string; breaking: boolean }>(
+        `SELECT id, name, breaking FROM ${s}.migrations ORDER BY id`,
+      );
+      const known = new Set(ours.map((m) => m.id));
+      const breaking = rows.filter((r) => r.breaking && !known.has(r.id));
+      if (breaking.length) {
+        const names = breaking.map((r) => `${r.id} (${r.name})`).join(", ");
+        const newest = ours.length ? ours[ours.length - 1]!.id : 0;
         throw new StoreError(
           StoreErrorCode.SchemaTooNew,
-          `schema "${schema}" was migrated by a newer Reprise (migration ${newest}; this version knows up to ${known}); upgrade this process`,
+          `schema "${schema}" was migrated by a newer Reprise with breaking migration ${names}, which this version (migrations up to ${newest}) cannot run against; upgrade this process`,
         );
       }
+      const applied = new Set(rows.map((r) => r.id));
       const done: number[] = [];
-      for (const migration of migrations) {
+      for (const migration of ours) {
         if (applied.has(migration.id)) continue;
         await client.query("BEGIN");
         try {
           await client.query(migration.sql.replaceAll(":schema", s));
-          await client.query(`INSERT INTO ${s}.migrations (id, name) VALUES ($1, $2)`, [migration.id, migration.name]);
+          await client.query(`INSERT INTO ${s}.migrations (id, name, breaking) VALUES ($1, $2, $3)`, [migration.id, migration.name, migration.breaking]);
           await client.query("COMMIT");
         } catch (error) {
           await client.query("ROLLBACK").catch(() => undefined);

@@ -37,9 +37,9 @@ test("prune_runs is the one way to delete events, and only of finished runs", as
   await expect(db.sql(`DELETE FROM "${db.schema}".events WHERE run_id = 'old-open'`)).rejects.toThrow(/append-only/);
 });
 
-test("a schema migrated by a newer version is refused", async () => {
+test("a schema migrated by a newer version's breaking migration is refused", async () => {
   const [store] = stores;
-  await db.sql(`INSERT INTO "${db.schema}".migrations (id, name) VALUES (9999, 'from-the-future')`);
+  await db.sql(`INSERT INTO "${db.schema}".migrations (id, name, breaking) VALUES (9999, 'from-the-future', true)`);
   await expect(store!.migrate()).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
   await db.sql(`DELETE FROM "${db.schema}".migrations WHERE id = 9999`);
 });

@@ -123,7 +123,7 @@ describe("reprise replay", () => {
 
   test("under a debugger, --break-on-failure pauses before the recorded failure, the workflow's recorded values in scope", async () => {
     const fixture = join(repo, "packages/worker/test/fixtures/debug-replay.mjs");
-    const golden = "examples/order-checkout/golden/shipped-card-declined.json";
+    const golden = "examples/order-checkout/golden/0.1.0/shipped-card-declined.json";
     const { stdout } = await promisify(execFile)(process.execPath, [fixture, golden, entry], { cwd: repo, env: { ...process.env, NO_COLOR: "1" } });
     const { code, pauses } = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
       code: number;
