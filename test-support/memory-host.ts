@@ -43,6 +43,7 @@ export class MemoryHost implements ExecutionHost {
   }
   async breakerReport(): Promise<void> {}
   print(): void {}
+  reportError(): void {}
 }
 
 /** Turns appended events into history events, as the store would return them. */

@@ -97,6 +97,7 @@ export type { CallDescription } from "./divergence.js";
 export { replay } from "./replay/replay.js";
 export type { ReplayReport, ReplayOptions, Divergence, RecordedOutcome } from "./replay/replay.js";
 export type { RecordedFailure } from "./replay/outcome.js";
+export type { LogEntry } from "./replay/host.js";
 export { replayHistories, ReplayDivergenceError } from "./replay/replay-histories.js";
 export type { ReplayableHistory, ReplayHistoriesOptions, HistoryReplayResult, ReplayProblem } from "./replay/replay-histories.js";
 export { exportHistory, parseHistory } from "./replay/exported-history.js";

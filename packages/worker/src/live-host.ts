@@ -1,5 +1,5 @@
-import type { CircuitBreaker, SerializedError } from "@reprise/sdk";
-import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type LogEntry, type NewEvent } from "@reprise/sdk/engine";
+import type { CircuitBreaker, LogEntry, SerializedError } from "@reprise/sdk";
+import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent } from "@reprise/sdk/engine";
 import { isConnectionError, isDataError } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
@@ -109,6 +109,10 @@ export class LiveHost implements ExecutionHost {
 
   print(entry: LogEntry, runId: string, workflowName: string): void {
     this.runtime.logger.run?.(entry, runId, workflowName);
+  }
+
+  reportError(message: string, fields: { runId: string; workflowName: string }): void {
+    this.runtime.logger.error(message, fields);
   }
 
   /** Runs a read, retrying while the database is unreachable and the lease may still hold. */

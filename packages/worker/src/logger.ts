@@ -1,4 +1,4 @@
-import type { LogEntry } from "@reprise/sdk/engine";
+import type { LogEntry } from "@reprise/sdk";
 
 /** Where a worker reports what it does, and where `ctx.log` lines are shown. */
 export interface WorkerLogger {

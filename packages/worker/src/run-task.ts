@@ -1,6 +1,6 @@
-import type { AnyWorkflow, HistoryEvent } from "@reprise/sdk";
+import type { AnyWorkflow, HistoryEvent, LogEntry } from "@reprise/sdk";
 import { CancelledError, EventKind } from "@reprise/sdk";
-import { cancelledError, Execution, serializeError, type LogEntry, type NewEvent, type Outcome } from "@reprise/sdk/engine";
+import { cancelledError, Execution, serializeError, type NewEvent, type Outcome } from "@reprise/sdk/engine";
 import type { ClaimedRun, LoadedHistory, RunMove } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";

@@ -164,6 +164,37 @@ test("a hook that throws is logged and changes neither the run's outcome nor its
   });
 });
 
+test("the worker's hookTimeout bounds step hooks as well as the run's hook", async () => {
+  const started = Date.now();
+  const hang = () => new Promise<void>(() => {});
+  const wf = workflow({ name: "hanging-hooks", onFailure: hang }, async (ctx) =>
+    ctx.step(
+      "upload",
+      () => {
+        throw new NonRetryableError("bucket does not exist");
+      },
+      { onFailure: hang },
+    ),
+  );
+  await withWorker(
+    [wf],
+    async (logger) => {
+      const handle = await client.start(wf, undefined);
+      const error = await handle.result({ timeout: "20s" }).catch((e: unknown) => e);
+      expect((error as WorkflowFailedError).cause).toMatchObject({ name: "StepFailedError", stepName: "upload" });
+      // Two hooks given up after 300 ms each, not after the 60 s a step hook used to get.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const timedOut = { ok: false, error: expect.objectContaining({ message: "the onFailure hook did not finish within 300ms" }) };
+      expect(payloadsOf<HookCompletedPayload>(await handle.history(), "HookCompleted")).toEqual([
+        { hook: "step:0", ...timedOut },
+        { hook: "run", ...timedOut },
+      ]);
+      expect(logger.lines.filter((l) => l.startsWith("error") && l.includes("did not finish within 300ms"))).toHaveLength(2);
+    },
+    { hookTimeout: "300ms" },
+  );
+});
+
 test("each failure of a run calls onFailure once: a manual retry that fails again calls it again", async () => {
   const calls: number[] = [];
   const wf = workflow({ name: "fails-twice", onFailure: (f) => void calls.push(f.attempt) }, async (ctx) => {

@@ -412,11 +412,7 @@ export abstract class ExecutionCore {
   /** Logs a hook's failure and records that the hook ran. */
   protected recordHook(key: string, error: SerializedError | undefined): void {
     if (error) {
-      this.host.print(
-        { at: new Date(this.host.now()).toISOString(), level: "error", message: `onFailure hook (${key}) of run ${this.runId} threw: ${error.message}` },
-        this.runId,
-        this.workflow.name,
-      );
+      this.host.reportError(`onFailure hook (${key}) of run ${this.runId} threw: ${error.message}`, { runId: this.runId, workflowName: this.workflow.name });
     }
     this.record(EventKind.HookCompleted, null, null, error ? { hook: key, ok: false, error } : { hook: key, ok: true });
   }

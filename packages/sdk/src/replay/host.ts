@@ -80,4 +80,6 @@ export interface ExecutionHost extends HostTimers {
   breakerReport(breaker: CircuitBreaker, ok: boolean): Promise<void>;
   /** Shows a log line (persisting is `persist`'s job). */
   print(entry: LogEntry, runId: string, workflowName: string): void;
+  /** Reports a problem of the execution that is no log line of the workflow's (a failure hook that threw). */
+  reportError(message: string, fields: { runId: string; workflowName: string }): void;
 }

@@ -87,6 +87,7 @@ const replayHost = (clock: () => number): ExecutionHost => ({
   breakerPermit: () => Promise.resolve({ allowed: true }),
   breakerReport: () => Promise.resolve(),
   print: () => undefined,
+  reportError: () => undefined,
 });
 
 /**
