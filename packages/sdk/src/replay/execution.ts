@@ -24,6 +24,8 @@ export class Execution extends ExecutionCore {
   readonly ctx: WorkflowContext;
   private readonly timeoutMs: number | undefined;
   private cancelDeadline: (() => void) | undefined;
+  /** The first flush the log refused, and the seq its events began at. */
+  private refusal: { error: Error; seq: number } | undefined;
 
   constructor(options: ExecutionOptions) {
     super(options);
@@ -57,14 +59,17 @@ export class Execution extends ExecutionCore {
     // A flush in flight finishes before the caller records the outcome after it; if it
     // failed, what it carried is not in the log, and an ending recorded after it would leave
     // a gap in the run's seq.
+    let final = outcome;
     if (this.flushing) {
       const failed = await this.flushing.then(
         () => undefined,
         (error: unknown) => toError(error),
       );
-      if (failed && outcome.status !== "aborted" && this.settledWith === outcome) return { status: "aborted", reason: failed };
+      // The run ended while a flush that then failed was in flight: what it recorded after
+      // that flush is void. A refusal still fails the run (after what is durable); anything
+      // else (the lease is gone) leaves it to its next owner.
+      if (failed && outcome.status !== "aborted") final = this.refusal ? this.recordRefusal() : { status: "aborted", reason: failed };
     }
-    const final = this.settledWith ?? outcome;
     if (final.status === "failed" || final.status === "diverged") return this.afterFailure(final);
     return final;
   }
@@ -86,14 +91,22 @@ export class Execution extends ExecutionCore {
   }
 
   protected persistFailed(error: Error, firstSeq: number | undefined): void {
+    if (firstSeq !== undefined && this.host.isRefusal(error)) this.refusal ??= { error, seq: firstSeq };
+    // Once the run has ended, run() decides with the outcome in hand.
     if (this.settledWith) return;
-    if (firstSeq === undefined || !this.host.isRefusal(error)) {
+    if (!this.refusal) {
       this.abort(error);
       return;
     }
     this.abortController.abort(error);
-    this.rewindTo(firstSeq);
-    this.fail(new DatabaseError(`the event log refused this run's writes: ${error.message}`, error));
+    this.settle(this.recordRefusal());
+  }
+
+  /** The refused flush and everything recorded after it are void; the run fails in their place. */
+  private recordRefusal(): Outcome {
+    const { error, seq } = this.refusal!;
+    this.rewindTo(seq);
+    return this.recordFailure(new DatabaseError(`the event log refused this run's writes: ${error.message}`, error));
   }
 
   private timeOut(): void {
@@ -131,10 +144,15 @@ export class Execution extends ExecutionCore {
   }
 
   private fail(error: Error): void {
+    this.settle(this.recordFailure(error));
+  }
+
+  /** Records `RunFailed` for `error` (with the position whose failure it reports, if any). */
+  private recordFailure(error: Error): Outcome {
     const position = failedPosition(error);
     const serialized = serializeError(error);
     this.record(EventKind.RunFailed, null, null, position === undefined ? { error: serialized } : { error: serialized, position });
-    this.settle({ status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) });
+    return { status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) };
   }
 
   /**
