@@ -23,7 +23,10 @@ export class MemoryHost implements ExecutionHost {
     this.persists++;
     this.appended.push(...events);
   }
-  isRefusal(): boolean {
+  async end(_outcome: Outcome, events: NewEvent[]): Promise<void> {
+    this.appended.push(...events);
+  }
+  isRefusal(_error: unknown): boolean {
     return false;
   }
   async readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {

@@ -48,3 +48,24 @@ test("a write refused while the run was ending still fails the run, in place of 
   expect(host.steps).toEqual([]);
   expect(host.appended.map((e) => [e.seq, e.kind])).toEqual([[1, "RunFailed"]]);
 });
+
+test("a run's last write refused by the log fails the run in its place instead of leaving it to run again", async () => {
+  const ended: string[] = [];
+  class RefusingEnd extends MemoryHost {
+    override async end(outcome: Parameters<MemoryHost["end"]>[0], events: NewEvent[]): Promise<void> {
+      ended.push(outcome.status);
+      if (outcome.status === "completed") throw Object.assign(new Error("total size of jsonb object elements exceeds the maximum"), { code: "54000" });
+      return super.end(outcome, events);
+    }
+    override isRefusal(error: unknown): boolean {
+      return (error as { code?: string }).code === "54000";
+    }
+  }
+  const host = new RefusingEnd();
+  const wf = workflow({ name: "refused-end" }, async (ctx) => ctx.step("big", () => "x"));
+  const { outcome } = await execute(wf, { host });
+  expect(ended).toEqual(["completed", "failed"]);
+  expect(outcome).toMatchObject({ status: "failed", error: { name: "DatabaseError", message: expect.stringContaining("exceeds the maximum") } });
+  // The refused StepCompleted and RunCompleted are void; the failure takes the first one's seq.
+  expect(host.appended.map((e) => [e.seq, e.kind])).toEqual([[1, "RunFailed"]]);
+});

@@ -15,7 +15,7 @@ export type {
 export { migrateSchema, loadMigrations } from "./migrate.js";
 export type { Migration } from "./migrate.js";
 export type { Listener, ListenOptions } from "./listener.js";
-export { StoreError, StoreErrorCode, isConnectionError, isDataError, isUniqueViolation } from "./errors.js";
+export { StoreError, StoreErrorCode, isConnectionError, isDataError, isRefusedValue, isUniqueViolation } from "./errors.js";
 export { TERMINAL_STATUSES } from "./run-status.js";
 export type { NewRun } from "./queries/start-runs.js";
 export type { ClaimedRun, ClaimArgs, SharedLimits } from "./queries/claim-runs.js";

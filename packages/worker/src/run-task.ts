@@ -28,6 +28,8 @@ export class RunTask implements HostedRun {
     private readonly claimed: ClaimedRun,
     private readonly workflow: AnyWorkflow,
     private readonly loaded: LoadedHistory | undefined,
+    /** When the claim was sent (this process's clock): the lease began no earlier. */
+    readonly claimedAt: number = Date.now(),
   ) {
     this.id = claimed.id;
     this.epoch = claimed.epoch;
@@ -55,8 +57,7 @@ export class RunTask implements HostedRun {
       if (this.lost) execution.abort(this.lost);
       else if (this.cancelReason) execution.cancel(this.cancelReason.reason);
       else if (this.handingBack) execution.handBack();
-      const outcome = await execution.run();
-      await this.record(execution, outcome);
+      await execution.run();
     } catch (error) {
       if (error instanceof LeaseLostError) {
         this.runtime.logger.warn(error.message, { runId: this.id });
@@ -121,9 +122,8 @@ export class RunTask implements HostedRun {
     ];
   }
 
-  /** Moves the run as the execution ended, with what it recorded last. */
-  private async record(execution: Execution, outcome: Outcome): Promise<void> {
-    const { events, logs } = execution.takePending();
+  /** Moves the run as the execution ended, with what it recorded last (the host's `end`). */
+  async end(outcome: Outcome, events: readonly NewEvent[], logs: readonly LogEntry[]): Promise<void> {
     const commit = (move: RunMove) => this.runtime.committer.commit(this.commitRequest(events, logs, move));
     switch (outcome.status) {
       case "completed":
