@@ -4,8 +4,9 @@ import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseEr
 import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
 import { newId } from "./ids.js";
-import { toJsonText } from "./json.js";
+import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { newRunId, runIdOf } from "./run-id.js";
 import { toRunInfo, type ListRunsOptions, type RunInfo, type StartOptions } from "./run-info.js";
 import { TERMINAL_STATUSES } from "./run-status.js";
 import { ScheduleClient } from "./schedule/schedule-client.js";
@@ -30,8 +31,6 @@ export interface ClientOptions {
    */
   migrate?: boolean;
 }
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:\-/@+=]{0,254}$/;
 
 /**
  * Starts, inspects and steers runs. Talks to Postgres only; runs execute on workers.
@@ -92,8 +91,7 @@ export class Client {
   async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
     const parsed = wf.parseInput(input);
     const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
-    const id = options.id ?? newId();
-    checkId(id);
+    const id = newRunId(options.id ?? newId());
     const priority = options.priority ?? wf.options.priority ?? 0;
     if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
     const delayMs = options.delay === undefined ? undefined : toMillis(options.delay);
@@ -118,11 +116,12 @@ export class Client {
 
   /** A handle for an existing run (not checked until used). */
   handle<O = unknown>(runId: string): RunHandle<O> {
-    return new RunHandle<O>(this, runId);
+    return new RunHandle<O>(this, runIdOf(runId));
   }
 
   /** @throws RunNotFoundError */
   async status(runId: string): Promise<RunInfo> {
+    runIdOf(runId);
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
     return toRunInfo(run);
@@ -139,6 +138,7 @@ export class Client {
 
   /** The run's events in order. @throws RunNotFoundError */
   async history(runId: string): Promise<HistoryEvent[]> {
+    runIdOf(runId);
     const events = await this.call((s) => s.history(runId));
     if (events.length === 0) throw new RunNotFoundError(runId);
     return events.map((e) => ({
@@ -166,7 +166,10 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when the run has ended; ValidationError
    */
   async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    runIdOf(runId);
     if (typeof name !== "string" || name.length === 0) throw new ValidationError("signal name must be a non-empty string");
+    const unstorable = unstorableIn(name);
+    if (unstorable) throw new ValidationError(`signal name ${JSON.stringify(name)} is invalid: it holds ${unstorable}`);
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
     if (TERMINAL_STATUSES.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
@@ -187,6 +190,8 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when it already completed or failed
    */
   async cancel(runId: string, reason?: string): Promise<void> {
+    runIdOf(runId);
+    if (reason !== undefined && typeof reason !== "string") throw new ValidationError(`cancel reason must be a string, got ${typeof reason}`);
     const error = JSON.stringify(cancelledError(runId, reason));
     const result = await this.call((s) => s.cancelRun({ runId, reason, error }));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
@@ -200,6 +205,7 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when the run is not failed or cancelled
    */
   async retry<O = unknown>(runId: string): Promise<RunHandle<O>> {
+    runIdOf(runId);
     const result = await this.call((s) => s.retryRun(runId));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
     if (result.outcome === "invalid") {
@@ -215,8 +221,11 @@ export class Client {
    * @throws RunNotFoundError; ValidationError when there is no such step
    */
   async fork<O = unknown>(runId: string, options: { fromStep: number | string; id?: string }): Promise<RunHandle<O>> {
-    const forkId = options.id ?? newId();
-    checkId(forkId);
+    runIdOf(runId);
+    if (typeof options?.fromStep !== "string" && !Number.isInteger(options?.fromStep)) {
+      throw new ValidationError(`fork needs fromStep: a step name or a position, got ${JSON.stringify(options?.fromStep)}`);
+    }
+    const forkId = newRunId(options.id ?? newId());
     const result = await this.call((s) => s.forkRun({ sourceId: runId, fromStep: options.fromStep, newId: forkId }));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
     if (result.outcome === "no-such-step") {
@@ -227,6 +236,7 @@ export class Client {
 
   /** Items dead-lettered by `ctx.map`, newest first. */
   async deadLetters(filter: { runId?: string; workflow?: string } = {}): Promise<DeadLetter[]> {
+    if (filter.runId !== undefined) runIdOf(filter.runId);
     const rows = await this.call((s) => s.deadLetters(filter));
     return rows.map((r) => ({
       id: r.id,
@@ -251,6 +261,8 @@ export class Client {
    * @throws DeadLetterNotFoundError
    */
   async retryDeadLetter<O = unknown>(id: string): Promise<RunHandle<O>> {
+    // Dead letters are numbered: anything else names none (and must not reach the database as a bigint).
+    if ((typeof id !== "string" && typeof id !== "number") || !/^[1-9][0-9]{0,18}$/.test(String(id))) throw new DeadLetterNotFoundError(String(id));
     const [letter] = await this.call((s) => s.deadLetters({ id: String(id) }));
     if (!letter) throw new DeadLetterNotFoundError(String(id));
     if (letter.retriedBy) return new RunHandle<O>(this, letter.retriedBy);
@@ -270,12 +282,6 @@ export class Client {
     const pending = this.storePromise;
     this.storePromise = undefined;
     if (pending && this.ownsStore) await (await pending.catch(() => undefined))?.close();
-  }
-}
-
-function checkId(id: string): void {
-  if (typeof id !== "string" || !ID.test(id)) {
-    throw new ValidationError(`run id ${JSON.stringify(id)} is invalid: use 1-255 letters, digits and _ . : - / @ + =`);
   }
 }
 

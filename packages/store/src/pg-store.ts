@@ -63,9 +63,7 @@ export class PgStore implements Store {
     this.connectionString = options.connectionString;
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
-    // An idle connection that dies (a database restart) must not crash the process; the
-    // next query gets a fresh connection.
-    this.pool.on("error", () => undefined);
+    guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
   }
@@ -130,7 +128,7 @@ export class PgStore implements Store {
     if (!this.connectionString) return this.pool;
     if (!this.leasePool) {
       this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: "-c synchronous_commit=off" });
-      this.leasePool.on("error", () => undefined);
+      guard(this.leasePool);
     }
     return this.leasePool;
   }
@@ -316,6 +314,17 @@ export class PgStore implements Store {
     await this.leasePool?.end();
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+/**
+ * A connection that dies (a database restart, a terminated backend, a cut TCP connection)
+ * emits 'error'; with no listener that crashes the process. An idle one is the pool's
+ * ('error' on the pool); one checked out (a kysely read, a transaction, a session) is its
+ * own: every connection gets a listener, and the query it was running rejects instead.
+ */
+function guard(pool: pg.Pool): void {
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
 }
 
 function toRunRecord(row: Selectable<RunsTable>): RunRecord {
