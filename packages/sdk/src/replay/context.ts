@@ -138,6 +138,9 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
         ex.end();
       }
     }
+    // Whether the wait timed out is decided by when the signal arrived, not by how late a
+    // worker got to the run: one sent after the deadline stays in the inbox for a later wait.
+    if (found && deadline !== undefined && Date.parse(found.sentAt) > deadline) found = null;
     if (found) {
       ex.signals.consumed(name, found.id);
       return found;
