@@ -13,7 +13,7 @@ export type {
   BreakerRecord,
 } from "./store.js";
 export { migrateSchema, loadMigrations } from "./migrate.js";
-export type { Migration } from "./migrate.js";
+export type { Migration, MigrateOptions } from "./migrate.js";
 export type { Listener, ListenOptions } from "./listener.js";
 export { StoreError, StoreErrorCode, isConnectionError, isDataError, isRefusedValue, isUniqueViolation } from "./errors.js";
 export { TERMINAL_STATUSES } from "./run-status.js";

@@ -3,7 +3,7 @@ import pg from "pg";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
 import { listen, type Listener, type ListenOptions } from "./listener.js";
-import { migrateSchema } from "./migrate.js";
+import { migrateSchema, type MigrateOptions } from "./migrate.js";
 import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
 import { forkRun, type ForkResult } from "./operations/fork-run.js";
 import { retryRun, type RetryResult } from "./operations/retry-run.js";
@@ -73,8 +73,8 @@ export class PgStore implements Store {
   }
 
   /** Applies missing migrations (safe when processes race). @returns the ids applied. */
-  migrate(): Promise<number[]> {
-    return migrateSchema(this.pool, this.schema);
+  migrate(options: Pick<MigrateOptions, "applicationRole"> = {}): Promise<number[]> {
+    return migrateSchema(this.pool, this.schema, options);
   }
 
   // ---- the hot path --------------------------------------------------------------------

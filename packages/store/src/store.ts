@@ -11,6 +11,7 @@ import type { EventRow, LoadedHistory } from "./queries/load-histories.js";
 import type { InboxRow } from "./queries/read-signal.js";
 import type { RenewedLease } from "./queries/renew-leases.js";
 import type { NewRun } from "./queries/start-runs.js";
+import type { MigrateOptions } from "./migrate.js";
 import type { ScheduleStore } from "./schedules/schedule-store.js";
 
 /** Options of {@link createStore}. */
@@ -151,8 +152,11 @@ export interface Store {
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
 
-  /** Applies missing migrations (safe when processes race). @returns the ids applied */
-  migrate(): Promise<number[]>;
+  /**
+   * Applies missing migrations (safe when processes race); with `applicationRole`, grants
+   * that role what running needs and nothing that could change the log. @returns the ids applied
+   */
+  migrate(options?: Pick<MigrateOptions, "applicationRole">): Promise<number[]>;
 
   // ---- the hot path ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ const HELP = `reprise — durable workflows on Postgres
 Usage:
   reprise dev [entry] [--port 54329]           embedded Postgres in .reprise/, a worker for entry's workflows
   reprise worker <entry> [--concurrency N]     a production worker (DATABASE_URL)
-  reprise migrate                              apply the store's migrations
+  reprise migrate [--app-role ROLE]            apply the store's migrations (--app-role: grant ROLE what running needs, no way to change the log)
   reprise runs list [--status S] [--workflow W] [--limit N]
   reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N] [--force]
