@@ -154,7 +154,13 @@ export class Client {
 
   /** Newest first. */
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
-    const runs = await this.call((s) => s.listRuns(options));
+    for (const key of ["from", "to"] as const) {
+      const at = options[key];
+      if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) throw new ValidationError(`listRuns ${key} must be a valid Date`);
+    }
+    if (options.after !== undefined) runIdOf(options.after, "after");
+    const { from, to, ...rest } = options;
+    const runs = await this.call((s) => s.listRuns({ ...rest, createdFrom: from, createdTo: to }));
     return runs.map(toRunInfo);
   }
 

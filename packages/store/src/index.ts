@@ -5,6 +5,7 @@ export type {
   StoreOptions,
   RunRecord,
   RunFilter,
+  RunVersion,
   RunEnd,
   CancelArgs,
   DeadLetterRecord,

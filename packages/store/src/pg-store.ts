@@ -29,6 +29,7 @@ import type {
   RunEnd,
   RunFilter,
   RunRecord,
+  RunVersion,
   Store,
   StoreOptions,
   StoreSession,
@@ -210,6 +211,8 @@ export class PgStore implements Store {
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
     if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
+    if (filter.createdFrom) query = query.where("created_at", ">=", filter.createdFrom);
+    if (filter.createdTo) query = query.where("created_at", "<", filter.createdTo);
     if (filter.after) {
       const after = filter.after;
       query = query.where(({ eb, refTuple, selectFrom }) =>
@@ -226,6 +229,33 @@ export class PgStore implements Store {
       .limit(Math.min(Math.max(filter.limit ?? 50, 1), 10_000))
       .execute();
     return rows.map(toRunRecord);
+  }
+
+  async runVersions(ids: readonly string[]): Promise<RunVersion[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<RunVersion>(
+      `SELECT r.id, r.status, r.updated_at AS "updatedAt",
+              (SELECT coalesce(max(e.seq), -1) FROM ${this.s}.events e WHERE e.run_id = r.id) AS "lastSeq"
+       FROM ${this.s}.runs r WHERE r.id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows;
+  }
+
+  /**
+   * A loose index scan over runs_workflow_created: one index probe per distinct workflow,
+   * however many runs each has (a plain DISTINCT would read every run).
+   */
+  async workflowNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ workflow: string }>(
+      `WITH RECURSIVE w AS (
+         (SELECT workflow FROM ${this.s}.runs ORDER BY workflow LIMIT 1)
+         UNION ALL
+         SELECT (SELECT r.workflow FROM ${this.s}.runs r WHERE r.workflow > w.workflow ORDER BY r.workflow LIMIT 1) FROM w WHERE w.workflow IS NOT NULL
+       )
+       SELECT workflow FROM w WHERE workflow IS NOT NULL`,
+    );
+    return rows.map((r) => r.workflow);
   }
 
   /** A run's events in seq order (empty for an unknown run). */

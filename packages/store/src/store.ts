@@ -64,6 +64,19 @@ export interface RunFilter {
   limit?: number | undefined;
   /** A run id: list the runs created before it (the next page). */
   after?: string | undefined;
+  /** Runs created at or after this. */
+  createdFrom?: Date | undefined;
+  /** Runs created before this. */
+  createdTo?: Date | undefined;
+}
+
+/** How far a run has got: what a live view compares to know that it moved. */
+export interface RunVersion {
+  id: string;
+  status: string;
+  updatedAt: Date;
+  /** The seq of its last event (-1 for none). */
+  lastSeq: number;
 }
 
 /** A row of the dead-letter table. */
@@ -212,6 +225,10 @@ export interface Store {
   runOutcome(runId: string): Promise<RunEnd | null>;
   /** Every breaker's state. */
   breakers(): Promise<BreakerRecord[]>;
+  /** Status and last event of each of these runs (unknown ids are left out), in one statement. */
+  runVersions(ids: readonly string[]): Promise<RunVersion[]>;
+  /** The names of the workflows that have runs, in order. */
+  workflowNames(): Promise<string[]>;
 
   // ---- plumbing ----------------------------------------------------------------------------
 

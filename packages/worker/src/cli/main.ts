@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "./cli-error.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
 import { describeFailure } from "./errors-out.js";
@@ -32,6 +33,8 @@ Usage:
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
                                                the deploy gate: fails if a recent run would diverge
+  reprise dashboard [--port 7777] [--host 127.0.0.1] [--token T]
+                                               the web dashboard (any host but loopback needs a token)
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -46,6 +49,7 @@ const commands: Record<string, Command> = {
   dlq: dlqCommand,
   schedules: schedulesCommand,
   replay: replayCommand,
+  dashboard: dashboardCommand,
 };
 
 
