@@ -36,7 +36,9 @@ const greet = workflow({ name: "greet", input: z.object({ who: z.string() }) }, 
 
 test("a worker of version N runs beside N+1 after an additive migration", async () => {
   const migrations = await nextVersion("0099_n_plus_one.sql", additive);
-  expect(await migrateSchema(pool, beside.schema, migrations)).toEqual([1, 2, 3, 4, 99]);
+  const ids = migrations.map((m) => m.id);
+  expect(ids.at(-1)).toBe(99);
+  expect(await migrateSchema(pool, beside.schema, migrations)).toEqual(ids);
 
   const store = createStore({ connectionString: beside.url, schema: beside.schema });
   try {
@@ -54,8 +56,8 @@ test("a worker of version N runs beside N+1 after an additive migration", async 
     await worker.stop();
     await client.close();
   }
-  const ids = await beside.sql<{ id: number }>(`SELECT id FROM "${beside.schema}".migrations ORDER BY id`);
-  expect(ids.map((r) => r.id)).toEqual([1, 2, 3, 4, 99]);
+  const applied = await beside.sql<{ id: number }>(`SELECT id FROM "${beside.schema}".migrations ORDER BY id`);
+  expect(applied.map((r) => r.id)).toEqual(ids);
 });
 
 test("a newer breaking migration is refused", async () => {
