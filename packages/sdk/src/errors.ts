@@ -25,6 +25,7 @@ export const ErrorCode = {
   ResultTimeout: "RESULT_TIMEOUT",
   ScheduleNotFound: "SCHEDULE_NOT_FOUND",
   ScheduleExists: "SCHEDULE_EXISTS",
+  AlertNotFound: "ALERT_NOT_FOUND",
   ReplayDiverged: "REPLAY_DIVERGED",
   /** The worker no longer holds a run's lease (`@reprise/worker`'s LeaseLostError). */
   LeaseLost: "LEASE_LOST",
@@ -320,5 +321,15 @@ export class ScheduleExistsError extends ValidationError {
       data: { scheduleId },
     });
     this.scheduleId = scheduleId;
+  }
+}
+
+/** No alert has this id. */
+export class AlertNotFoundError extends RepriseError {
+  override name = "AlertNotFoundError";
+  readonly alertId: string;
+  constructor(alertId: string) {
+    super(`no alert with id "${alertId}"`, { code: ErrorCode.AlertNotFound, retryable: false, data: { alertId } });
+    this.alertId = alertId;
   }
 }
