@@ -2,10 +2,14 @@ import { Worker } from "../worker.js";
 import { consoleLogger } from "../logger.js";
 import { UsageError } from "./cli-error.js";
 import { resolveConnection } from "./connection.js";
+import { entryAlerts } from "./entry-alerts.js";
 import { intFlag, parseFlags } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 
-/** `reprise worker <entry>`: a production worker; stops gracefully on SIGTERM/SIGINT (twice: at once). */
+/**
+ * `reprise worker <entry>`: a production worker, with the alert rules the entry exports as
+ * `alerts`; stops gracefully on SIGTERM/SIGINT (twice: at once).
+ */
 export async function workerCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags(args, {
     concurrency: { type: "string" },
@@ -20,6 +24,7 @@ export async function workerCommand(args: string[]): Promise<void> {
   const entry = await loadWorkflows(file);
   const concurrency = intFlag(values.concurrency, "concurrency");
   const level = values["log-level"] as "debug" | "info" | "warn" | "error" | undefined;
+  const alerts = entryAlerts(entry);
   const worker = new Worker({
     connectionString,
     ...(schema ? { schema } : {}),
@@ -28,6 +33,7 @@ export async function workerCommand(args: string[]): Promise<void> {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(values["lease-duration"] ? { leaseDuration: values["lease-duration"] } : {}),
     ...(values["poll-interval"] ? { pollInterval: values["poll-interval"] } : {}),
+    ...(alerts ? { alerts } : {}),
     handleSignals: true,
     logger: consoleLogger(level ? { level } : {}),
   });
