@@ -166,8 +166,8 @@ export function resolveAlertsOptions(options: AlertsOptions): ResolvedAlerts {
   }
   let dashboardUrl: string | undefined;
   if (options.dashboardUrl !== undefined) {
-    if (typeof options.dashboardUrl !== "string" || !URL.canParse(options.dashboardUrl)) {
-      throw new WorkerConfigError(`alerts.dashboardUrl must be a URL, got ${describe(options.dashboardUrl)}`);
+    if (typeof options.dashboardUrl !== "string" || !URL.canParse(options.dashboardUrl) || !/^https?:$/.test(new URL(options.dashboardUrl).protocol)) {
+      throw new WorkerConfigError(`alerts.dashboardUrl must be an http(s) URL, got ${describe(options.dashboardUrl)}`);
     }
     dashboardUrl = options.dashboardUrl.replace(/\/+$/, "");
   }

@@ -1,3 +1,4 @@
+import { workflow } from "@reprise/sdk";
 import { expect, test } from "vitest";
 import { sleep, waitFor } from "../../../../test-support/wait.js";
 import { allDelivered, captureChannel, evaluated, failingWorkflow, runToEnd, useAlerts } from "./support.js";
@@ -65,4 +66,33 @@ test("a failure after the window opens a new alert", async () => {
     [first, 1],
   ]);
   expect(got.map((g) => g.alert.runId)).toEqual([first, second]);
+});
+
+test("failures a fork copies from its source are not new failures: only what the fork itself does alerts", async () => {
+  const steps = workflow({ name: "two-steps" }, async (ctx) => {
+    await ctx.step("optional", () => {
+      throw new Error("optional step broke");
+    }, { retry: { maxAttempts: 1 } }).catch(() => "skipped");
+    return ctx.step("required", () => {
+      throw new Error("required step broke");
+    }, { retry: { maxAttempts: 1 } });
+  });
+  const { channel, got } = captureChannel();
+  await worker({
+    workflows: [steps],
+    alerts: { channels: { steps: channel }, rules: [{ id: "step-failures", on: "step.failed", severity: "info", notify: ["steps"], dedupBy: ["step", "run"] }] },
+  });
+  const source = await runToEnd(client, steps);
+  const fork = await client.fork(source, { fromStep: "required" });
+  await fork.result({ timeout: "20s" }).catch(() => undefined);
+  await evaluated(db);
+  await waitFor(() => got.length === 3, { what: "three alerts" });
+  const alerts = (await client.alerts.list()).filter((a) => a.rule === "step-failures");
+  expect(alerts.map((a) => [a.runId, a.stepName]).sort()).toEqual(
+    [
+      [source, "optional"],
+      [source, "required"],
+      [fork.id, "required"],
+    ].sort(),
+  );
 });
