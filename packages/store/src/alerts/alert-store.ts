@@ -31,9 +31,10 @@ export interface AlertTransaction {
   /** Runs `fn` in a savepoint: when it throws, only what it wrote is undone. */
   isolated<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * The statuses (`completed` / `failed`) of a workflow's latest `limit` runs that had ended
-   * when the event `(runId, seq)` was written, among the runs created up to `runId`; newest
-   * first. Cancelled runs say nothing about the workflow's health and are left out.
+   * How (`completed` / `failed`) a workflow's latest `limit` runs had ended when the event
+   * `(runId, seq)` was written, among the runs created up to `runId`'s, newest first; runs
+   * not ended by then (or reopened by a retry) are skipped. Cancelled runs say nothing about
+   * the workflow's health and are left out.
    */
   recentOutcomes(args: { workflow: string; runId: string; seq: number; limit: number }): Promise<string[]>;
   /** A run's last `limit` log lines, oldest first. */

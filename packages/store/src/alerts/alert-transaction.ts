@@ -32,21 +32,36 @@ export class PgAlertTransaction implements AlertTransaction {
   }
 
   /**
-   * Times are compared in SQL against the run's and the event's own rows, never passed
-   * through JavaScript: a Date keeps milliseconds, Postgres microseconds, and a truncated
-   * bound would leave out the very run that failed.
+   * How each run had ended as of the event `(runId, seq)` is read from its own log — its
+   * last RunCompleted, RunFailed, RunCancelled or RunRetried written by then — not from its
+   * status now: a run's RunFailed is written before its failure hook runs and its status
+   * moves only after, and a run may have been retried since. The runs are read newest
+   * created first from (workflow, created_at), and each one's ending by a backward scan of
+   * its events from the end, so the cost is about `limit` runs' last events.
+   *
+   * Times are compared in SQL against the rows themselves, never passed through JavaScript:
+   * a Date keeps milliseconds, Postgres microseconds, and a truncated bound would leave out
+   * the very run that failed.
    */
   async recentOutcomes(args: { workflow: string; runId: string; seq: number; limit: number }): Promise<string[]> {
-    const { rows } = await this.client.query<{ status: string }>(
-      `SELECT r.status FROM ${this.s}.runs r
-       WHERE r.workflow = $1 AND r.status IN ('completed', 'failed')
-         AND r.created_at <= (SELECT created_at FROM ${this.s}.runs WHERE id = $2)
-         AND r.updated_at <= (SELECT created_at FROM ${this.s}.events WHERE run_id = $2 AND seq = $3)
+    const { rows } = await this.client.query<{ kind: string }>(
+      `WITH fact AS (
+         SELECT r.created_at AS run_created_at, e.created_at AS at
+         FROM ${this.s}.runs r JOIN ${this.s}.events e ON e.run_id = r.id AND e.seq = $3
+         WHERE r.id = $2
+       )
+       SELECT o.kind FROM fact, ${this.s}.runs r
+       CROSS JOIN LATERAL (
+         SELECT e.kind FROM ${this.s}.events e
+         WHERE e.run_id = r.id AND e.kind IN ('RunCompleted', 'RunFailed', 'RunCancelled', 'RunRetried') AND e.created_at <= fact.at
+         ORDER BY e.seq DESC LIMIT 1
+       ) o
+       WHERE r.workflow = $1 AND r.created_at <= fact.run_created_at AND o.kind IN ('RunCompleted', 'RunFailed')
        ORDER BY r.created_at DESC, r.id DESC
        LIMIT $4`,
       [args.workflow, args.runId, args.seq, args.limit],
     );
-    return rows.map((r) => r.status);
+    return rows.map((r) => (r.kind === "RunFailed" ? "failed" : "completed"));
   }
 
   async lastLogs(runId: string, limit: number): Promise<AlertLogLine[]> {

@@ -5,7 +5,9 @@ import { captureChannel, evaluated, failingWorkflow, runToEnd, useAlerts } from 
 const { db, client, worker } = useAlerts();
 
 test("consecutiveFailures: 3 fires on the third failed run in a row, not after a success in between", async () => {
-  const billing = failingWorkflow("billing-run");
+  // Its failure hook runs after RunFailed is recorded: the streak must not depend on when
+  // the run's status moves.
+  const billing = failingWorkflow("billing-run", { hookMs: 200 });
   const { channel, got } = captureChannel();
   await worker({
     workflows: [billing],

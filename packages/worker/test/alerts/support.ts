@@ -48,9 +48,14 @@ export function captureChannel(): { channel: AlertChannel; got: { alert: Alert; 
   return { channel, got };
 }
 
-/** A workflow whose one step logs two lines and fails at once (no retry), unless the input says `ok`. */
-export function failingWorkflow(name: string, options: { step?: string; error?: string } = {}) {
-  return workflow({ name }, async (ctx, input: { ok?: boolean } | undefined) => {
+/**
+ * A workflow whose one step logs two lines and fails at once (no retry), unless the input
+ * says `ok`. With `hookMs`, its onFailure hook takes that long: the run's RunFailed is
+ * recorded before the hook runs, and the run shows failed only after it.
+ */
+export function failingWorkflow(name: string, options: { step?: string; error?: string; hookMs?: number } = {}) {
+  const hook = options.hookMs === undefined ? {} : { onFailure: () => new Promise<void>((resolve) => setTimeout(resolve, options.hookMs)) };
+  return workflow({ name, ...hook }, async (ctx, input: { ok?: boolean } | undefined) => {
     return ctx.step(
       options.step ?? "extract",
       ({ log }) => {
