@@ -31,6 +31,8 @@ export const ErrorCode = {
   LeaseLost: "LEASE_LOST",
   /** A worker's options are invalid (`@reprise/worker`'s WorkerConfigError). */
   WorkerConfig: "WORKER_CONFIG",
+  /** A webhook channel's receiver answered with an error status (`@reprise/worker`'s WebhookError). */
+  WebhookFailed: "WEBHOOK_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -14,7 +14,12 @@ export type AlertDraft = Omit<Alert, "id" | "runbookUrl">;
 
 /** One alert rule: what to listen for, how to group occurrences, whom to tell. */
 export interface AlertRule {
-  /** Stable: alerts are grouped by it. @default `${on}-${index}` */
+  /**
+   * Stable, and one rule in the whole database: workers that have a rule of the same id
+   * share it (each fact is evaluated by one of them), so an id must mean the same rule on
+   * every worker. Alerts are grouped by it.
+   * @default `${on}-${index}`
+   */
   id?: string;
   on: AlertEvent;
   /** Only these workflows. @default all */
@@ -57,9 +62,22 @@ export interface AlertRule {
   notifyOnResolve?: boolean;
 }
 
-/** The `alerts` option of `new Worker()`. */
+/**
+ * The `alerts` option of `new Worker()`: rules, and the channels they notify.
+ *
+ * ```ts
+ * new Worker({ connectionString, workflows, alerts: {
+ *   channels: { team: webhook(process.env.SLACK_WEBHOOK_URL, { format: "slack" }) },
+ *   rules: [{ id: "etl-failed", on: "run.failed", workflows: ["nightly-etl"], severity: "high", notify: ["team"], autoResolve: true }],
+ *   dashboardUrl: "https://reprise.internal.example.com",
+ * } });
+ * ```
+ */
 export interface AlertsOptions {
-  /** Where alerts go, by name. */
+  /**
+   * Where alerts go, by name. A name means the same channel on every worker: any worker that
+   * has a channel of that name may deliver a notification to it.
+   */
   channels: Readonly<Record<string, AlertChannel>>;
   rules: readonly AlertRule[];
   /**

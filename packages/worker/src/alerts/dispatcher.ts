@@ -1,6 +1,5 @@
-import { toAlert } from "@reprise/sdk/engine";
-import { retryDelayMs } from "@reprise/sdk/engine";
 import type { AlertNotification } from "@reprise/sdk";
+import { retryDelayMs, toAlert, toError } from "@reprise/sdk/engine";
 import type { ClaimedDelivery, DeliveryOutcome, Store } from "@reprise/store";
 import type { WorkerLogger } from "../logger.js";
 import type { ResolvedAlerts } from "./alerts-options.js";
@@ -88,7 +87,7 @@ export class AlertDispatcher {
       await Promise.race([sent, timedOut]);
       outcome = { outcome: "delivered" };
     } catch (thrown) {
-      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      const error = toError(thrown);
       const message = `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`.slice(0, 1000);
       const retryable = (error as { retryable?: unknown }).retryable !== false;
       if (!retryable || d.attempts >= this.alerts.deliveryRetry.maxAttempts) {

@@ -1,5 +1,5 @@
 import { toMillis, type Alert, type Duration } from "@reprise/sdk";
-import { WorkerConfigError } from "../errors.js";
+import { WebhookError, WorkerConfigError } from "../errors.js";
 import type { AlertChannel, AlertDelivery } from "./channel.js";
 import { slackMessage } from "./slack-message.js";
 
@@ -18,21 +18,6 @@ export interface WebhookOptions {
    * @default the alerts' deliveryTimeout
    */
   timeout?: Duration;
-}
-
-/** A webhook answered with an error status. 4xx (but 408 and 429) are not retried: sending the same again cannot help. */
-export class WebhookError extends Error {
-  override name = "WebhookError";
-  readonly status: number;
-  readonly retryable: boolean;
-  /** From `Retry-After`, when the receiver said when to come back. */
-  readonly retryAfterMs?: number;
-  constructor(status: number, url: string, body: string, retryAfterMs: number | undefined) {
-    super(`HTTP ${status} from ${url}${body ? `: ${body}` : ""}`);
-    this.status = status;
-    this.retryable = !(status >= 400 && status < 500 && status !== 408 && status !== 429);
-    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
-  }
 }
 
 /** The JSON body of a `"json"` webhook: the alert, why it is sent, and the key to de-duplicate by. */
