@@ -3,14 +3,15 @@ import type { AlertTransaction, EvaluationLocks, LateSlot, OverrunSlot, RuleRegi
 import type { WorkerLogger } from "../logger.js";
 import { alertKey } from "./alert-key.js";
 import type { AlertDraft, ResolvedAlertRule, ResolvedAlerts } from "./alerts-options.js";
-import { formatLogLine, occurrenceOf, type Occurrence } from "./occurrence.js";
+import { FACT_KIND, formatLogLine, occurrenceOf, type Occurrence } from "./occurrence.js";
 
 /** What one evaluation did. */
 export interface EvaluationReport {
   /** Inbox facts taken. */
   facts: number;
-  /** Alerts opened, and occurrences counted into an open alert. */
+  /** Alerts opened. */
   opened: number;
+  /** Occurrences counted into an open alert. */
   repeated: number;
   escalated: number;
   resolved: number;
@@ -21,17 +22,12 @@ export interface EvaluationReport {
 const DAY_MS = 86_400_000;
 const MAX_LATE_CHECK_MS = 30_000;
 
-/** The fact kind a rule listens to, captured for it by the log's triggers (run.late reads schedules instead). */
-const KIND_OF: Readonly<Record<string, string | undefined>> = {
-  "run.failed": "RunFailed",
-  "step.failed": "StepFailed",
-  "step.retrying": "StepAttemptFailed",
-  "breaker.opened": "BreakerOpened",
-};
-
 /** What a worker registers for its rules, so that the triggers capture their facts. */
 export function ruleRegistrations(rules: readonly ResolvedAlertRule[]): RuleRegistration[] {
-  return rules.flatMap((r) => (KIND_OF[r.on] ? [{ id: r.id, kind: KIND_OF[r.on]! }] : []));
+  return rules.flatMap((r) => {
+    const kind = FACT_KIND[r.on];
+    return kind ? [{ id: r.id, kind }] : [];
+  });
 }
 
 /**
@@ -62,7 +58,10 @@ export class AlertEvaluator {
 
   async evaluate(tx: AlertTransaction, locks: EvaluationLocks): Promise<EvaluationReport> {
     const report: EvaluationReport = { facts: 0, opened: 0, repeated: 0, escalated: 0, resolved: 0, full: false };
-    const captured = [...locks.rules].filter((id) => KIND_OF[this.byId.get(id)?.on ?? ""]);
+    const captured = [...locks.rules].filter((id) => {
+      const rule = this.byId.get(id);
+      return rule !== undefined && FACT_KIND[rule.on] !== undefined;
+    });
     if (captured.length > 0) {
       const facts = await tx.takeInbox(captured, this.batchSize);
       report.facts = facts.length;
@@ -70,8 +69,8 @@ export class AlertEvaluator {
       for (const fact of facts) {
         const rule = this.byId.get(fact.rule);
         const occurrence = occurrenceOf(fact);
-        // A rule of this id that listens to something else here: another worker's rule of
-        // the same id does. Its facts are not ours to read differently.
+        // Captured for another worker's rule of this id that listens to another kind (ids
+        // should mean one rule everywhere): not ours to read as something else.
         if (!rule || !occurrence || occurrence.event !== rule.on) continue;
         await this.apply(tx, rule, occurrence, report);
       }

@@ -17,12 +17,21 @@ export interface Occurrence {
   subject: { kind: "breaker" | "schedule"; name: string } | undefined;
 }
 
-const EVENT_OF: Readonly<Record<string, AlertEvent>> = {
-  StepAttemptFailed: "step.retrying",
-  StepFailed: "step.failed",
-  RunFailed: "run.failed",
-  BreakerOpened: "breaker.opened",
+/**
+ * The kind of fact each rule listens to, as the log's triggers capture it for the rule
+ * (migration 0005); `run.late` reads the schedules instead.
+ */
+export const FACT_KIND: Readonly<Record<AlertEvent, string | undefined>> = {
+  "run.failed": "RunFailed",
+  "step.failed": "StepFailed",
+  "step.retrying": "StepAttemptFailed",
+  "breaker.opened": "BreakerOpened",
+  "run.late": undefined,
 };
+
+const EVENT_OF: ReadonlyMap<string, AlertEvent> = new Map(
+  Object.entries(FACT_KIND).flatMap(([event, kind]) => (kind ? [[kind, event as AlertEvent] as const] : [])),
+);
 
 /** The step's own error under the wrappers a failure reaches the run in. */
 const WRAPPERS: ReadonlySet<string> = new Set([ErrorCode.StepFailed, ErrorCode.ChildFailed]);
@@ -33,7 +42,7 @@ const MAX_DEPTH = 8;
  * pruned before the fact was evaluated).
  */
 export function occurrenceOf(fact: InboxFact): Occurrence | undefined {
-  const event = EVENT_OF[fact.kind];
+  const event = EVENT_OF.get(fact.kind);
   if (!event || fact.runId === null || fact.workflow === null) return undefined;
   const base = { event, workflow: fact.workflow, runId: fact.runId, seq: fact.seq ?? undefined, at: fact.at, subject: undefined };
   if (fact.kind === "BreakerOpened") {
