@@ -89,11 +89,6 @@ test("whether each migration was breaking is recorded, also in a migrations tabl
 
   expect(await migrateSchema(pool, recorded.schema, await nextVersion("0099_rename_fingerprint.sql", breaking))).toEqual([99]);
   const rows = await recorded.sql<{ id: number; breaking: boolean }>(`SELECT id, breaking FROM "${recorded.schema}".migrations ORDER BY id`);
-  expect(rows).toEqual([
-    { id: 1, breaking: false },
-    { id: 2, breaking: false },
-    { id: 3, breaking: false },
-    { id: 4, breaking: false },
-    { id: 99, breaking: true },
-  ]);
+  const todays = (await loadMigrations()).map((m) => ({ id: m.id, breaking: false }));
+  expect(rows).toEqual([...todays, { id: 99, breaking: true }]);
 });
