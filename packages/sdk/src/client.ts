@@ -1,4 +1,5 @@
 import { createStore, StoreError, StoreErrorCode, type Store } from "@reprise/store";
+import { AlertClient } from "./alerts/alert-client.js";
 import { toMillis, type Duration } from "./duration.js";
 import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, ValidationError } from "./errors.js";
 import { cancelledError, type SerializedError } from "./error-codec.js";
@@ -51,6 +52,8 @@ export class Client {
   private readonly ownsStore: boolean;
   /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
   readonly schedules: ScheduleClient;
+  /** Alerts raised by workers' alert rules: list, ack, resolve. */
+  readonly alerts: AlertClient;
 
   constructor(options: ClientOptions = {}) {
     if (!options.connectionString && !options.store) {
@@ -64,6 +67,7 @@ export class Client {
     this.options = options;
     this.ownsStore = !options.store;
     this.schedules = new ScheduleClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId) });
+    this.alerts = new AlertClient({ call: (fn) => this.call(fn) });
   }
 
   /** The store, created and migrated on first use. */

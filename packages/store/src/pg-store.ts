@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type Selectable } from "kysely";
 import pg from "pg";
+import { PgAlerts } from "./alerts/alerts.js";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
 import { listen, type Listener, type ListenOptions } from "./listener.js";
@@ -45,6 +46,7 @@ import { withTransaction } from "./transaction.js";
 export class PgStore implements Store {
   readonly schema: string;
   readonly schedules: PgSchedules;
+  readonly alerts: PgAlerts;
   readonly channel: string;
   private readonly pool: pg.Pool;
   private readonly db: Kysely<Database>;
@@ -68,6 +70,7 @@ export class PgStore implements Store {
     guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
+    this.alerts = new PgAlerts(this.pool, this.db, this.s, this.schema);
   }
 
   get canListen(): boolean {
@@ -153,7 +156,7 @@ export class PgStore implements Store {
   }
 
   /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
-  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined> {
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number; runId?: string }): Promise<{ state: string; opened: boolean } | undefined> {
     return breakerReport(this.pool, this.s, args);
   }
 

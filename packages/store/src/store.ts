@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { AlertStore } from "./alerts/alert-store.js";
 import type { Listener, ListenOptions } from "./listener.js";
 import type { CancelResult } from "./operations/cancel-run.js";
 import type { ForkResult } from "./operations/fork-run.js";
@@ -164,6 +165,8 @@ export interface Store {
   readonly canListen: boolean;
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
+  /** Alerts: the inbox the log's triggers fill, evaluation, lifecycle, the delivery outbox. */
+  readonly alerts: AlertStore;
 
   /**
    * Applies missing migrations (safe when processes race); with `applicationRole`, grants
@@ -191,8 +194,11 @@ export interface Store {
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean>;
   /** Asks circuit breaker `name` whether a call may go through. */
   breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }>;
-  /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
-  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined>;
+  /**
+   * Records a guarded call's outcome; `opened` is true when this report opened the breaker.
+   * `runId`: the run whose call it was (a failure that opens the breaker is recorded as its opener).
+   */
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number; runId?: string }): Promise<{ state: string; opened: boolean } | undefined>;
 
   // ---- operations on one run -------------------------------------------------------------
 

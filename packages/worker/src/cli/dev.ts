@@ -8,6 +8,7 @@ import { Worker } from "../worker.js";
 import { onShutdownSignals } from "../shutdown.js";
 import { UsageError } from "./cli-error.js";
 import { DEV_STATE_FILE } from "./connection.js";
+import { devAlerts } from "./entry-alerts.js";
 import { startDevPostgres } from "./embedded.js";
 import { intFlag, parseFlags } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
@@ -25,7 +26,8 @@ export interface DevContext {
 
 /**
  * `reprise dev [entry]`: starts (or reuses) an embedded Postgres kept under `.reprise/`,
- * migrates, runs a worker for the entry's workflows, and prints where things are. If the
+ * migrates, runs a worker for the entry's workflows (with the alert rules the entry exports
+ * as `alerts`, or failed runs shown on the console), and prints where things are. If the
  * entry exports `dev(context)`, it is called once the worker runs (examples use it to start
  * a demo run). Ctrl-C stops gracefully; a second Ctrl-C forces.
  */
@@ -59,6 +61,8 @@ export async function devCommand(args: string[]): Promise<void> {
     leaseDuration: "5s",
     pollInterval: "500ms",
     logger: consoleLogger({ level: "warn", runLevel: "info" }),
+    // The entry's alert rules (its exported `alerts`), else every failed run on the console.
+    alerts: devAlerts(entry),
   });
   await worker.start();
   const client = new Client({ connectionString: pg.url, ...(schema ? { schema } : {}), migrate: false });
@@ -88,6 +92,7 @@ export async function devCommand(args: string[]): Promise<void> {
       `    npx reprise runs start ${first.name} '{...input}' --entry ${relative(process.cwd(), entry.path)}`,
       "    npx reprise runs list",
       "    npx reprise runs show <id>",
+      "    npx reprise alerts list",
       "",
       style.dim("  Ctrl-C stops gracefully (in-flight steps finish, runs are handed back); twice forces."),
       "",

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { alertsCommand } from "./alerts.js";
 import { UsageError } from "./cli-error.js";
 import { dashboardCommand } from "./dashboard-command.js";
 import { devCommand } from "./dev.js";
@@ -29,6 +30,10 @@ Usage:
                            [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
   reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
   reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
+  reprise alerts list [--status open|acknowledged|resolved] [--json]
+                                               alerts of the workers' alert rules, with each channel's delivery state
+  reprise alerts ack <id> [--by NAME]          acknowledge: someone is on it, it does not escalate
+  reprise alerts resolve <id>                  resolve it: the next occurrence opens a new alert
   reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
@@ -48,6 +53,7 @@ const commands: Record<string, Command> = {
   runs: runsCommand,
   dlq: dlqCommand,
   schedules: schedulesCommand,
+  alerts: alertsCommand,
   replay: replayCommand,
   dashboard: dashboardCommand,
 };

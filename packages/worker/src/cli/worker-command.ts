@@ -2,6 +2,7 @@ import { Worker } from "../worker.js";
 import { consoleLogger, LOG_FORMATS, LOG_LEVELS } from "../logger.js";
 import { UsageError } from "./cli-error.js";
 import { resolveConnection } from "./connection.js";
+import { entryAlerts } from "./entry-alerts.js";
 import { intFlag, parseFlags } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 
@@ -12,7 +13,10 @@ function choice<T extends string>(value: string | undefined, choices: readonly T
   return value as T;
 }
 
-/** `reprise worker <entry>`: a production worker; stops gracefully on SIGTERM/SIGINT (twice: at once). */
+/**
+ * `reprise worker <entry>`: a production worker, with the alert rules the entry exports as
+ * `alerts`; stops gracefully on SIGTERM/SIGINT (twice: at once).
+ */
 export async function workerCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags(args, {
     concurrency: { type: "string" },
@@ -29,7 +33,7 @@ export async function workerCommand(args: string[]): Promise<void> {
   const { connectionString, schema } = resolveConnection(values);
   const entry = await loadWorkflows(file);
   const concurrency = intFlag(values.concurrency, "concurrency");
-
+  const alerts = entryAlerts(entry);
   const worker = new Worker({
     connectionString,
     ...(schema ? { schema } : {}),
@@ -38,6 +42,7 @@ export async function workerCommand(args: string[]): Promise<void> {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(values["lease-duration"] ? { leaseDuration: values["lease-duration"] } : {}),
     ...(values["poll-interval"] ? { pollInterval: values["poll-interval"] } : {}),
+    ...(alerts ? { alerts } : {}),
     handleSignals: true,
     logger: consoleLogger({ ...(level ? { level } : {}), ...(format ? { format } : {}) }),
   });
