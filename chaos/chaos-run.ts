@@ -6,7 +6,8 @@ import { firstStepAfter, heldRuns, recoveryTimes, terminateBackends, type Fault 
 import { measure, violations, type Measurements, type Sql } from "./invariants.js";
 import { seededRandom, type Random } from "./random.js";
 import { WorkerFleet, type UnexpectedExit } from "./worker-fleet.js";
-import { chaosWorkflows, EXECUTIONS_DDL, type ChaosInput } from "./workflows.mjs";
+import { chaosInputs, settle, startRuns } from "./load.js";
+import { chaosWorkflows, EXECUTIONS_DDL } from "./workflows.mjs";
 
 /** What a chaos run does. */
 export interface ChaosOptions {
@@ -17,7 +18,7 @@ export interface ChaosOptions {
   /** Worker processes. */
   workers: number;
   seed: number;
-  /** How long faults are injected; runs are started over its first half. */
+  /** How long faults are injected; runs are started over its first two thirds. */
   chaosMs: number;
   /** How long the runs may take to complete once the faults stop. */
   settleMs: number;
@@ -79,23 +80,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await fleet.start();
     const { main, all } = chaosWorkflows(pool, TABLE);
 
-    const inputs = new Map<string, ChaosInput>();
-    for (let i = 0; i < options.runs; i++) {
-      inputs.set(`chaos-${options.seed}-${i}`, {
-        steps: options.steps,
-        sleepMs: random.int(200, 2_500),
-        signalTimeoutMs: random.int(500, 2_000),
-        items: 4,
-        poison: random.int(0, 3),
-      });
-    }
+    const inputs = chaosInputs(`chaos-${options.seed}`, options.runs, options.steps, random);
     const chaosEnds = Date.now() + options.chaosMs;
     let signalsSent = 0;
-    const starting = startRuns(client, main, inputs, options.chaosMs / 2, random, () => signalsSent++);
+    const starting = startRuns(client, main, inputs, (options.chaosMs * 2) / 3, random, () => signalsSent++);
     const faulting = injectFaults({ options, random, fleet, sql, server, faults, until: chaosEnds });
     await Promise.all([starting, faulting]);
     options.log(`faults stopped after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the runs to end`);
-    await settle(sql, [...inputs.keys()], options.settleMs);
+    await settle(sql, SCHEMA, [...inputs.keys()], options.settleMs);
 
     const measurements = await measure({ sql, client, schema: SCHEMA, table: TABLE, workflows: all, runs: inputs });
     const found = violations(measurements, options.runs * 2);
@@ -117,49 +109,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await client.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await server.stop();
-  }
-}
-
-/** Starts the runs evenly over `overMs`, and sends most of them a signal at a random moment. */
-async function startRuns(
-  client: Client,
-  main: ReturnType<typeof chaosWorkflows>["main"],
-  inputs: ReadonlyMap<string, ChaosInput>,
-  overMs: number,
-  random: Random,
-  onSignal: () => void,
-): Promise<void> {
-  const gap = overMs / Math.max(1, inputs.size);
-  const signals: Promise<void>[] = [];
-  let n = 0;
-  for (const [id, input] of inputs) {
-    await retrying(() => client.start(main, input, { id }));
-    if (random.next() < 0.7) {
-      // Early, during the wait, or after its deadline (then it must stay unconsumed).
-      const delay = random.between(0, input.sleepMs + input.signalTimeoutMs + 3_000);
-      const payload = { n: n };
-      signals.push(
-        new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() =>
-          retrying(() => client.signal(id, "go", payload)).then(onSignal, () => undefined),
-        ),
-      );
-    }
-    n++;
-    await new Promise((r) => setTimeout(r, gap));
-  }
-  await Promise.all(signals);
-}
-
-/** Retries `fn` through a Postgres outage (bounded: 80 tries, about 20 s). */
-async function retrying<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      // A signal to a run that already ended is refused; that is not an outage.
-      if ((error as { code?: string }).code === "INVALID_RUN_STATE" || attempt >= 80) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 }
 
@@ -230,17 +179,4 @@ async function injectFaults(c: FaultContext): Promise<void> {
     }
   };
   await Promise.all([kills(), terminations(), freezes(), restarts()]);
-}
-
-/** Waits until every run (top-level and child) has ended, or `ms` passed. */
-async function settle(sql: Sql, ids: string[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const open = await sql<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "${SCHEMA}".runs WHERE (id = ANY($1) OR parent_id = ANY($1)) AND status NOT IN ('completed', 'failed', 'cancelled')`,
-      [ids],
-    ).catch(() => [{ n: -1 }]);
-    if (open[0]!.n === 0) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }

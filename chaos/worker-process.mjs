@@ -1,11 +1,14 @@
 // A chaos worker process: runs the chaos workflows until it is killed, and reports its memory
 // to the harness over IPC. Everything comes from the environment the harness sets.
+import { pgConnection } from "@reprise/store";
 import { Worker } from "@reprise/worker";
 import pg from "pg";
 import { chaosWorkflows } from "./workflows.mjs";
 
 const env = process.env;
-const pool = new pg.Pool({ connectionString: env.CHAOS_EXECUTIONS_URL ?? env.DATABASE_URL, max: 4 });
+// The store's connection helper, so that a multi-host DATABASE_URL (the failover test's) works here too.
+const { Client, config } = pgConnection(env.DATABASE_URL);
+const pool = new pg.Pool({ ...config, Client, max: 4 });
 // Postgres restarts and terminated backends are the point: a dead connection is the pool's to drop.
 pool.on("error", () => undefined);
 pool.on("connect", (client) => client.on("error", () => undefined));
