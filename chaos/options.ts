@@ -1,13 +1,19 @@
 import { parseArgs } from "node:util";
 import { toMillis } from "@reprise/sdk";
 import type { ChaosOptions } from "./chaos-run.js";
+import type { FailoverOptions } from "./failover-run.js";
 import type { SoakOptions } from "./soak.js";
 
 /** What `pnpm chaos` was asked to do. */
-export type Command = { mode: "chaos"; options: ChaosOptions } | { mode: "soak"; options: SoakOptions } | { mode: "help"; text: string };
+export type Command =
+  | { mode: "chaos"; options: ChaosOptions }
+  | { mode: "soak"; options: SoakOptions }
+  | { mode: "failover"; options: FailoverOptions }
+  | { mode: "help"; text: string };
 
 export const HELP = `pnpm chaos [options]     workflows under SIGKILLs, SIGSTOPs, terminated backends and Postgres restarts
 pnpm chaos --soak        steady load; workers' memory and the server's connections every minute
+pnpm chaos --failover    pg_auto_failover on loopback; the primary killed mid-run (docs/failover.md)
 
   --runs N           top-level runs (each starts a child)            CHAOS_RUNS      default 300
   --steps M          sequential steps per run, before the rest        CHAOS_STEPS     default 8
@@ -26,6 +32,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv, lo
     args: [...argv],
     options: {
       soak: { type: "boolean" },
+      failover: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       runs: { type: "string" },
       steps: { type: "string" },
@@ -53,6 +60,9 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv, lo
   const seed = int("seed", "SEED", Date.now() % 1_000_000);
   const workers = int("workers", "WORKERS", soak ? 2 : 4, 1);
   if (soak) return { mode: "soak", options: { durationMs, rate: int("rate", "RATE", 30, 1), workers, seed, log } };
+  if (values.failover) {
+    return { mode: "failover", options: { runs: int("runs", "RUNS", 100, 1), steps: int("steps", "STEPS", 8, 1), workers: int("workers", "WORKERS", 2, 1), seed, killAfter: 0.3, settleMs: 120_000, log } };
+  }
   const range = (pick("kill-every", "KILL_EVERY") ?? "1000-3000").split("-").map(Number);
   if (range.length !== 2 || !range.every((n) => Number.isFinite(n) && n > 0) || range[0]! > range[1]!) throw new Error("--kill-every takes MIN-MAX in ms, e.g. 1000-3000");
   return {
