@@ -157,9 +157,18 @@ async function injectFaults(c: FaultContext): Promise<void> {
   const freezes = async () => {
     for (const when of scheduled(options.freezes, 0.75)) {
       await wait(when - Date.now());
-      // The worker holding the most runs: the freeze that can do the most damage.
-      const holding = await Promise.all(Array.from({ length: fleet.size }, async (_, i) => ({ slot: i, runs: await held(fleet.pid(i)) })));
-      const { slot, runs } = holding.reduce((a, b) => (b.runs.length > a.runs.length ? b : a));
+      // The worker holding the most runs, waiting (5 s at most) for one that holds a few:
+      // the freeze that can do the most damage.
+      const byLoad = async () => {
+        const holding = await Promise.all(Array.from({ length: fleet.size }, async (_, i) => ({ slot: i, runs: await held(fleet.pid(i)) })));
+        return holding.reduce((a, b) => (b.runs.length > a.runs.length ? b : a));
+      };
+      let busiest = await byLoad();
+      for (let tries = 0; tries < 25 && busiest.runs.length < 3; tries++) {
+        await new Promise((r) => setTimeout(r, 200));
+        busiest = await byLoad();
+      }
+      const { slot, runs } = busiest;
       frozen.add(slot);
       const ms = 2 * options.leaseMs + 1_000;
       const at = Date.now();

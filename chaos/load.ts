@@ -3,11 +3,18 @@ import type { Sql } from "./invariants.js";
 import type { Random } from "./random.js";
 import type { chaosWorkflows, ChaosInput } from "./workflows.mjs";
 
-/** Inputs of `count` chaos runs, by run id: random sleeps and signal timeouts, one poisoned item each. */
+/** Inputs of `count` chaos runs, by run id: random step work, sleeps and signal timeouts, one poisoned item each. */
 export function chaosInputs(prefix: string, count: number, steps: number, random: Random): Map<string, ChaosInput> {
   const inputs = new Map<string, ChaosInput>();
   for (let i = 0; i < count; i++) {
-    inputs.set(`${prefix}-${i}`, { steps, sleepMs: random.int(200, 2_500), signalTimeoutMs: random.int(500, 2_000), items: 4, poison: random.int(0, 3) });
+    inputs.set(`${prefix}-${i}`, {
+      steps,
+      workMs: random.int(10, 60),
+      sleepMs: random.int(200, 2_500),
+      signalTimeoutMs: random.int(500, 2_000),
+      items: 4,
+      poison: random.int(0, 3),
+    });
   }
   return inputs;
 }

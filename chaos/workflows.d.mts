@@ -4,6 +4,8 @@ import type { Workflow } from "@reprise/sdk";
 export interface ChaosInput {
   /** Sequential steps before the rest. */
   steps: number;
+  /** How long each step works after recording its execution (ms). */
+  workMs?: number;
   sleepMs: number;
   signalTimeoutMs: number;
   /** Items of the map; the one at `poison` is dead-lettered. */

@@ -21,12 +21,15 @@ export function chaosWorkflows(pool, table) {
    * Records one execution of a step. `invoked_at` is this process's clock on entry, before
    * any await: a frozen worker that resumes later shows up at the time it really ran the step.
    */
-  const record = async (stepCtx, phase, value) => {
+  const record = async (stepCtx, phase, value, workMs = 0) => {
     const invokedAt = new Date();
     await pool.query(
       `INSERT INTO ${table} (run_id, position, step, attempt, phase, pid, txid, invoked_at) VALUES ($1, $2, $3, $4, $5, $6, txid_current(), $7)`,
       [stepCtx.runId, positionOf(stepCtx), stepCtx.stepName, stepCtx.attempt, phase, process.pid, invokedAt],
     );
+    // The step's own work, after its execution is on record: a worker killed meanwhile
+    // leaves a step that ran and was not recorded, which runs again (allowed) elsewhere.
+    if (workMs > 0) await new Promise((r) => setTimeout(r, workMs));
     return value;
   };
 
@@ -44,10 +47,10 @@ export function chaosWorkflows(pool, table) {
    */
   const main = workflow({ name: "chaos", queue: "chaos", retry: RETRY }, async (ctx, input) => {
     let sum = 0;
-    for (let i = 0; i < input.steps; i++) sum += await ctx.step(`step-${i}`, (s) => record(s, i, i));
+    for (let i = 0; i < input.steps; i++) sum += await ctx.step(`step-${i}`, (s) => record(s, i, i, input.workMs));
     let phase = input.steps;
     await ctx.sleep(input.sleepMs);
-    const parallel = await Promise.all([0, 1, 2].map((j) => ctx.step(`parallel-${j}`, (s) => record(s, phase, j))));
+    const parallel = await Promise.all([0, 1, 2].map((j) => ctx.step(`parallel-${j}`, (s) => record(s, phase, j, input.workMs))));
     phase++;
     let signal = null;
     try {
@@ -62,7 +65,7 @@ export function chaosWorkflows(pool, table) {
       "item",
       items,
       async (item, _index, s) => {
-        await record(s, itemPhase, item);
+        await record(s, itemPhase, item, input.workMs);
         if (item === input.poison) throw new NonRetryableError(`poisoned item ${item}`);
         return item * item;
       },
