@@ -27,7 +27,7 @@ if (command.mode === "help") {
     const r = await runFailover(cluster, command.options);
     const m = r.measurements;
     console.log(
-      `failover: ${m.completed}/${m.total} runs and children completed; primary ${r.killed.name} SIGKILLed with ${r.eventsBeforeKill} events recorded; ${r.promoted.name} took writes ${(r.outageMs / 1000).toFixed(1)} s after the kill, first step committed ${(r.recoveredMs / 1000).toFixed(1)} s after it`,
+      `failover: ${m.completed}/${m.total} runs and children completed; primary ${r.killed.name} SIGKILLed with ${r.eventsBeforeKill} events recorded; ${r.promoted.name} took writes ${(r.outageMs / 1000).toFixed(1)} s after the kill, first step committed ${(r.recoveredMs / 1000).toFixed(1)} s after the kill`,
     );
     console.log(
       `lost: ${r.missingEvents} events, ${r.missingExecutions} executions; executions after completion ${m.afterCompletion.length}, after a later phase ${m.afterLaterPhase.length}; duplicate events ${m.duplicateEvents.length}; histories that replay clean ${m.replayed}/${m.total}`,
