@@ -31,6 +31,9 @@ export interface FailoverReport {
   outageMs: number;
   /** From the kill until the first step was committed on the new primary (ms). */
   recoveredMs: number;
+  /** Step completions recorded when the primary died, and runs (of all, children too) completed by then. */
+  stepsBeforeKill: number;
+  completedBeforeKill: number;
   /** Events and executions read from the primary just before the kill that the new primary no longer has. */
   missingEvents: number;
   missingExecutions: number;
@@ -88,16 +91,21 @@ export async function runFailover(cluster: AutoFailoverCluster, options: Failove
     // What the primary has committed the moment before it dies: all of it must survive.
     const before = await sql<{ key: string }>(`SELECT run_id || ':' || seq AS key FROM "${SCHEMA}".events`);
     const executionsBefore = await sql<{ id: string }>(`SELECT id::text FROM ${TABLE}`);
+    const stepsBeforeKill = await stepsNow();
+    const completedBeforeKill = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${SCHEMA}".runs WHERE status = 'completed'`))[0]!.n;
     const killed = await cluster.primary();
     const promoted = cluster.nodes.find((n) => n !== killed)!;
     const killedAt = Date.now();
     await cluster.kill(killed);
-    options.log(`killed the primary ${killed.name} (port ${killed.port}) with ${before.length} events recorded`);
+    options.log(
+      `killed the primary ${killed.name} (port ${killed.port}) ${((killedAt - started) / 1000).toFixed(1)} s after the runs began, with ${stepsBeforeKill} steps recorded and ${completedBeforeKill} of ${options.runs * 2} runs completed`,
+    );
     const outageMs = await cluster.waitWritable(promoted, 90_000);
     options.log(`${promoted.name} takes writes ${outageMs} ms after the kill (${await cluster.states()})`);
 
     await loading;
     await settle(sql, SCHEMA, ids, options.settleMs);
+    options.log(`runs ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
     const after = new Set((await sql<{ key: string }>(`SELECT run_id || ':' || seq AS key FROM "${SCHEMA}".events`)).map((r) => r.key));
     const executionsAfter = new Set((await sql<{ id: string }>(`SELECT id::text FROM ${TABLE}`)).map((r) => r.id));
     const measurements = await measure({ sql, client, schema: SCHEMA, table: TABLE, workflows: all, runs: inputs });
@@ -114,6 +122,8 @@ export async function runFailover(cluster: AutoFailoverCluster, options: Failove
       promoted,
       outageMs,
       recoveredMs: ((await firstStepAfter(sql, SCHEMA, killedAt)) ?? NaN) - killedAt,
+      stepsBeforeKill,
+      completedBeforeKill,
       missingEvents,
       missingExecutions,
       eventsBeforeKill: before.length,

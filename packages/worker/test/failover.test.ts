@@ -16,14 +16,18 @@ afterAll(() => cluster?.stop());
 (missing ? test.skip : test)(missing ? `${name} (skipped: ${missing})` : name, async () => {
   const lines: string[] = [];
   const log = (line: string) => lines.push(line);
+  const began = Date.now();
   cluster = await startAutoFailover({ log });
+  log(`cluster up in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   const report = await runFailover(cluster, { runs: 40, steps: 6, workers: 2, seed: 7, killAfter: 0.3, settleMs: 60_000, log });
   const m = report.measurements;
   const context = `${lines.join("; ")}\n${report.violations.join("\n")}\n${cluster.logs().slice(-3_000)}`;
 
   expect(report.promoted, context).not.toBe(report.killed);
   expect(await cluster.primary(), context).toEqual(report.promoted);
-  expect(report.eventsBeforeKill, "the primary died mid-run, with part of the work recorded").toBeGreaterThan(100);
+  // Mid-run: with steps recorded, and runs still to finish.
+  expect(report.stepsBeforeKill, context).toBeGreaterThan(0);
+  expect(report.completedBeforeKill, context).toBeLessThan(80);
   expect(report.missingEvents, context).toBe(0);
   expect(report.missingExecutions, context).toBe(0);
   expect(report.unexpectedExits, context).toEqual([]);
@@ -39,6 +43,6 @@ afterAll(() => cluster?.stop());
   expect(m.childProblems, context).toEqual([]);
   expect(report.violations, context).toEqual([]);
   console.log(
-    `failover: ${m.completed}/${m.total} runs completed; primary ${report.killed.name} SIGKILLed with ${report.eventsBeforeKill} events recorded; ${report.promoted.name} took writes after ${report.outageMs} ms, first step committed ${report.recoveredMs} ms after the kill; lost ${report.missingEvents} events, ${m.afterCompletion.length} executions after completion, ${m.duplicateEvents.length} duplicate events`,
+    `failover: ${m.completed}/${m.total} runs completed; primary ${report.killed.name} SIGKILLed with ${report.stepsBeforeKill} steps recorded and ${report.completedBeforeKill} runs done; ${report.promoted.name} took writes after ${report.outageMs} ms, first step committed ${report.recoveredMs} ms after the kill; lost ${report.missingEvents} events, ${m.afterCompletion.length} executions after completion, ${m.duplicateEvents.length} duplicate events\n  ${lines.join("\n  ")}`,
   );
 }, 150_000);
