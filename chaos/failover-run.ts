@@ -29,7 +29,7 @@ export interface FailoverReport {
   promoted: FailoverNode;
   /** From the kill until the standby took writes (ms). */
   outageMs: number;
-  /** From the kill until the first step was committed on the new primary (ms). */
+  /** From the kill until the first step begun after the promotion was committed (ms). */
   recoveredMs: number;
   /** Step completions recorded when the primary died, and runs (of all, children too) completed by then. */
   stepsBeforeKill: number;
@@ -121,7 +121,8 @@ export async function runFailover(cluster: AutoFailoverCluster, options: Failove
       killed,
       promoted,
       outageMs,
-      recoveredMs: ((await firstStepAfter(sql, SCHEMA, killedAt)) ?? NaN) - killedAt,
+      // A step whose commit reached the standby as the primary died can carry a later start time: count from the promotion.
+      recoveredMs: ((await firstStepAfter(sql, SCHEMA, killedAt + outageMs)) ?? NaN) - killedAt,
       stepsBeforeKill,
       completedBeforeKill,
       missingEvents,
