@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Selectable } from "kysely";
+import { Kysely, PostgresDialect, sql, type Selectable } from "kysely";
 import pg from "pg";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
@@ -20,6 +20,11 @@ import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
 import type { Database, RunsTable } from "./schema.js";
 import { PgSchedules } from "./schedules/schedules.js";
+import { PgEvents } from "./events/events.js";
+import { PgFleet } from "./fleet/fleet.js";
+import { insertPayloads, type RunPayload } from "./queries/insert-payloads.js";
+import { loadPayloads } from "./queries/load-payloads.js";
+import { savePayloads, type NewPayload } from "./queries/save-payloads.js";
 import type {
   BreakerRecord,
   CancelArgs,
@@ -33,7 +38,7 @@ import type {
   StoreOptions,
   StoreSession,
 } from "./store.js";
-import { TERMINAL_STATUSES } from "./run-status.js";
+import { TERMINAL_SQL, TERMINAL_STATUSES } from "./run-status.js";
 import { withTransaction } from "./transaction.js";
 
 /**
@@ -44,6 +49,8 @@ import { withTransaction } from "./transaction.js";
 export class PgStore implements Store {
   readonly schema: string;
   readonly schedules: PgSchedules;
+  readonly events: PgEvents;
+  readonly fleet: PgFleet;
   readonly channel: string;
   private readonly pool: pg.Pool;
   private readonly db: Kysely<Database>;
@@ -66,6 +73,8 @@ export class PgStore implements Store {
     guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
+    this.events = new PgEvents(this.pool, this.db, this.s, this.channel);
+    this.fleet = new PgFleet(this.pool, this.db, this.s);
   }
 
   get canListen(): boolean {
@@ -80,8 +89,15 @@ export class PgStore implements Store {
   // ---- the hot path --------------------------------------------------------------------
 
   /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
-  startRuns(runs: readonly NewRun[]): Promise<Set<string>> {
-    return startRuns(this.pool, this.s, this.channel, runs);
+  startRuns(runs: readonly NewRun[], payloads: readonly RunPayload[] = []): Promise<Set<string>> {
+    if (payloads.length === 0) return startRuns(this.pool, this.s, this.channel, runs);
+    // The values go in the transaction that creates their runs (no worker sees a run before
+    // its input), and only for runs it created: an existing id keeps its own input.
+    return withTransaction(this.pool, async (client) => {
+      const created = await startRuns(client, this.s, this.channel, runs);
+      await insertPayloads(client, this.s, payloads.filter((p) => created.has(p.runId)));
+      return created;
+    });
   }
 
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
@@ -141,6 +157,14 @@ export class PgStore implements Store {
     return readSignal(this.pool, this.s, runId, name, after);
   }
 
+  savePayloads(args: { runId: string; owner: string; epoch: number; payloads: readonly NewPayload[] }): Promise<boolean> {
+    return savePayloads(this.pool, this.s, args);
+  }
+
+  loadPayloads(runId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    return loadPayloads(this.pool, this.s, runId, ids);
+  }
+
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
     return saveHeartbeat(this.pool, this.s, args);
   }
@@ -170,8 +194,15 @@ export class PgStore implements Store {
 
   // ---- operations on one run -------------------------------------------------------------
 
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult> {
-    return signalRun(this.pool, this.s, this.channel, args);
+  signalRun(args: { runId: string; name: string; payload: string | undefined; payloads?: readonly NewPayload[] }): Promise<SignalResult> {
+    const payloads = args.payloads ?? [];
+    if (payloads.length === 0) return signalRun(this.pool, this.s, this.channel, args);
+    // The signal and its value commit together: the run never reads a signal whose value is missing.
+    return withTransaction(this.pool, async (client) => {
+      const result = await signalRun(client, this.s, this.channel, args);
+      if (result.delivered) await insertPayloads(client, this.s, payloads.map((p) => ({ ...p, runId: args.runId })));
+      return result;
+    });
   }
 
   /**
@@ -201,12 +232,18 @@ export class PgStore implements Store {
   // ---- reads -------------------------------------------------------------------------------
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = await this.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db.selectFrom("runs").selectAll().select(this.versionLive()).where("id", "=", id).executeTakeFirst();
     return row ? toRunRecord(row) : undefined;
   }
 
+  /** For an open pinned run, whether a worker of its version is alive: else it waits for one. */
+  private versionLive() {
+    return sql<boolean | null>`CASE WHEN pinned AND status NOT IN ${sql.raw(TERMINAL_SQL)} THEN EXISTS (
+      SELECT 1 FROM ${sql.raw(this.s)}.workers w WHERE w.version = ${sql.raw(this.s)}.runs.version AND w.expires_at > now()) END`.as("version_live");
+  }
+
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    let query = this.db.selectFrom("runs").selectAll();
+    let query = this.db.selectFrom("runs").selectAll().select(this.versionLive());
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
     if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
@@ -327,7 +364,7 @@ function guard(pool: pg.Pool): void {
   pool.on("connect", (client) => client.on("error", () => undefined));
 }
 
-function toRunRecord(row: Selectable<RunsTable>): RunRecord {
+function toRunRecord(row: Selectable<RunsTable> & { version_live: boolean | null }): RunRecord {
   return {
     id: row.id,
     workflow: row.workflow,
@@ -347,6 +384,9 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
+    version: row.version,
+    pinned: row.pinned,
+    versionLive: row.version_live,
   };
 }
 

@@ -10,6 +10,13 @@ export interface Database {
   dead_letters: DeadLettersTable;
   schedules: SchedulesTable;
   schedule_slots: ScheduleSlotsTable;
+  workflows: WorkflowsTable;
+  triggers: TriggersTable;
+  emitted_events: EmittedEventsTable;
+  event_runs: EventRunsTable;
+  workers: WorkersTable;
+  versions: VersionsTable;
+  payloads: PayloadsTable;
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
@@ -36,6 +43,9 @@ export interface RunsTable {
   forked_from: string | null;
   /** Set when a worker first claims the run (migration 0003). */
   started_at: Generated<Date | null>;
+  /** The version of the worker that first ran it, and whether it is pinned to it (migration 0009). */
+  version: Generated<string | null>;
+  pinned: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -121,4 +131,62 @@ export interface ScheduleSlotsTable {
   outcome: string;
   reason: string | null;
   recorded_at: Generated<Date>;
+}
+
+export interface WorkflowsTable {
+  name: string;
+  queue: string;
+  priority: number;
+  timeout_ms: number | null;
+  fingerprint: string | null;
+  versioning: string;
+  has_input_schema: boolean;
+  version: string | null;
+  declared_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface TriggersTable {
+  event: string;
+  workflow: string;
+}
+
+export interface EmittedEventsTable {
+  id: string;
+  name: string;
+  payload: Json;
+  payload_bytes: number;
+  source: string;
+  emitted_at: Generated<Date>;
+}
+
+export interface EventRunsTable {
+  event_id: string;
+  workflow: string;
+  run_id: string | null;
+  error: Json;
+  created_at: Generated<Date>;
+}
+
+export interface WorkersTable {
+  id: string;
+  version: string | null;
+  workflows: string[];
+  queues: string[];
+  started_at: Generated<Date>;
+  seen_at: Generated<Date>;
+  expires_at: Date;
+}
+
+export interface VersionsTable {
+  version: string;
+  first_seen_at: Generated<Date>;
+}
+
+export interface PayloadsTable {
+  run_id: string;
+  id: string;
+  bytes: number;
+  data: string;
+  created_at: Generated<Date>;
 }

@@ -13,6 +13,10 @@ import type { RenewedLease } from "./queries/renew-leases.js";
 import type { NewRun } from "./queries/start-runs.js";
 import type { MigrateOptions } from "./migrate.js";
 import type { ScheduleStore } from "./schedules/schedule-store.js";
+import type { EventStore } from "./events/event-store.js";
+import type { FleetStore } from "./fleet/fleet-store.js";
+import type { NewPayload } from "./queries/save-payloads.js";
+import type { RunPayload } from "./queries/insert-payloads.js";
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -53,6 +57,12 @@ export interface RunRecord {
   updatedAt: Date;
   /** When a worker first took the run. */
   startedAt: Date | null;
+  /** The version of the worker that first ran it. */
+  version: string | null;
+  /** Only workers of `version` may continue it. */
+  pinned: boolean;
+  /** For an open pinned run: whether a worker of its version is alive (null otherwise). */
+  versionLive: boolean | null;
 }
 
 /** Filters of {@link Store.listRuns}. */
@@ -151,6 +161,10 @@ export interface Store {
   readonly canListen: boolean;
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
+  /** Emitted events: the workflows an event starts, emissions, what each started. */
+  readonly events: EventStore;
+  /** Declared workflows and triggers, workers alive, deployment versions. */
+  readonly fleet: FleetStore;
 
   /**
    * Applies missing migrations (safe when processes race); with `applicationRole`, grants
@@ -160,8 +174,12 @@ export interface Store {
 
   // ---- the hot path ----------------------------------------------------------------------
 
-  /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids */
-  startRuns(runs: readonly NewRun[]): Promise<Set<string>>;
+  /**
+   * Creates runs with their RunStarted events; existing ids are left alone. Values of the
+   * created runs stored out of line (`payloads`) are written in the same transaction.
+   * @returns the created ids
+   */
+  startRuns(runs: readonly NewRun[], payloads?: readonly RunPayload[]): Promise<Set<string>>;
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
   claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]>;
   /** A connection held for hot-path writes; release it when done. */
@@ -174,6 +192,10 @@ export interface Store {
   loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>>;
   /** The oldest signal of that name after `after` (a signal id), if any. */
   readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null>;
+  /** Writes a running run's values stored out of line, fenced by its lease. @returns false when the lease is gone */
+  savePayloads(args: { runId: string; owner: string; epoch: number; payloads: readonly NewPayload[] }): Promise<boolean>;
+  /** Values of a run stored out of line, as JSON text, by id (missing ids are absent). */
+  loadPayloads(runId: string, ids: readonly string[]): Promise<Map<string, string>>;
   /** Saves a step's progress, fenced by the lease. @returns false when the lease is gone */
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean>;
   /** Asks circuit breaker `name` whether a call may go through. */
@@ -183,8 +205,8 @@ export interface Store {
 
   // ---- operations on one run -------------------------------------------------------------
 
-  /** Puts a signal in a run's inbox (durable, first-in first-out per name). */
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult>;
+  /** Puts a signal in a run's inbox (durable, first-in first-out per name), with its payload's out-of-line value if any. */
+  signalRun(args: { runId: string; name: string; payload: string | undefined; payloads?: readonly NewPayload[] }): Promise<SignalResult>;
   /** Cancels a run and, after it, its unfinished children (and theirs). */
   cancelRun(args: CancelArgs & { runId: string }): Promise<CancelResult>;
   /** Cancels the unfinished children of a run that was cancelled (and theirs). */
