@@ -10,6 +10,10 @@ export class MemoryHost implements ExecutionHost {
   readonly appended: NewEvent[] = [];
   readonly signals: { name: string; id: string; payload: unknown; sentAt?: Date }[] = [];
   readonly children = new Map<string, ChildOutcome | null>();
+  /** Values stored out of line, by id (JSON text). */
+  readonly payloads = new Map<string, string>();
+  /** How many values stored out of line the engine asked for. */
+  loads = 0;
   persists = 0;
   clock = Date.now();
   readonly setTimer = eventLoopTimers.setTimer;
@@ -21,10 +25,20 @@ export class MemoryHost implements ExecutionHost {
   }
   async persist(events: NewEvent[]): Promise<void> {
     this.persists++;
-    this.appended.push(...events);
+    this.keep(events);
   }
   async end(_outcome: Outcome, events: NewEvent[]): Promise<void> {
+    this.keep(events);
+  }
+  private keep(events: NewEvent[]): void {
+    for (const e of events) for (const v of e.outOfLine ?? []) this.payloads.set(v.id, v.text);
     this.appended.push(...events);
+  }
+  async loadPayload(id: string): Promise<unknown> {
+    this.loads++;
+    const text = this.payloads.get(id);
+    if (text === undefined) throw new Error(`no payload ${id}`);
+    return JSON.parse(text) as unknown;
   }
   isRefusal(_error: unknown): boolean {
     return false;

@@ -1,6 +1,6 @@
 import { createStore, StoreError, StoreErrorCode, type Store } from "@reprise/store";
 import { toMillis, type Duration } from "./duration.js";
-import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, ValidationError } from "./errors.js";
+import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, UnknownWorkflowError, ValidationError } from "./errors.js";
 import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
 import { newId } from "./ids.js";
@@ -11,8 +11,12 @@ import { toRunInfo, type ListRunsOptions, type RunInfo, type StartOptions } from
 import { TERMINAL_STATUSES } from "./run-status.js";
 import { ScheduleClient } from "./schedule/schedule-client.js";
 import { parseWith } from "./schema.js";
-import { findWorkflow } from "./workflow.js";
-import type { DeadLetter, Workflow } from "./workflow-types.js";
+import { findWorkflow, isImplementation } from "./workflow.js";
+import type { DeadLetter, WorkflowRef } from "./workflow-types.js";
+import { EventClient, type EmitOptions, type EmitResult } from "./event/event-client.js";
+import { PAYLOAD_KEY, placeValue, resolvePayloadLimits, type PayloadLimits, type PayloadOptions } from "./payload.js";
+import { loadEventValues, loadStoredValues } from "./stored-values.js";
+import { toVersionInfo, type VersionInfo } from "./version-info.js";
 
 /** Options of {@link Client}. Give `connectionString` or `store`. */
 export interface ClientOptions {
@@ -30,6 +34,12 @@ export interface ClientOptions {
    * @default true
    */
   migrate?: boolean;
+  /**
+   * Large values (a run's input, a signal's payload, an event's): over `inlineLimit` they
+   * are stored out of line, over `maxSize` refused with `SerializationError`.
+   * @default { inlineLimit: 262144, maxSize: 67108864 }
+   */
+  payloads?: PayloadOptions;
 }
 
 /**
@@ -47,6 +57,11 @@ export class Client {
   private readonly ownsStore: boolean;
   /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
   readonly schedules: ScheduleClient;
+  /** Emitted events and the runs each started (`emit` is on the client itself). */
+  readonly events: EventClient;
+  private readonly payloads: PayloadLimits;
+  /** Workflow names some worker has declared (once declared, always: checked once per name). */
+  private readonly declared = new Set<string>();
 
   constructor(options: ClientOptions) {
     if (!options?.connectionString && !options?.store) {
@@ -54,7 +69,9 @@ export class Client {
     }
     this.options = options;
     this.ownsStore = !options.store;
+    this.payloads = resolvePayloadLimits(options.payloads, "new Client()");
     this.schedules = new ScheduleClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId) });
+    this.events = new EventClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId), payloads: this.payloads });
   }
 
   /** The store, created and migrated on first use. */
@@ -83,21 +100,30 @@ export class Client {
   }
 
   /**
-   * Starts a run. The input is validated (and checked to be JSON) before anything is
-   * stored. Starting an id that exists returns the existing run and creates nothing.
+   * Starts a run of a workflow, or of a definition (`defineWorkflow`) that some worker
+   * implements. The input is validated (and checked to be JSON) before anything is stored;
+   * one over `payloads.inlineLimit` is stored out of line. Starting an id that exists
+   * returns the existing run and creates nothing.
    *
-   * @throws ValidationError on invalid input or options
+   * @throws ValidationError on invalid input or options; SerializationError for an input
+   *   over `payloads.maxSize`; UnknownWorkflowError for a definition no worker has declared
+   *   (unless `allowUndeclared`)
    */
-  async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
+  async start<I, O, In>(wf: WorkflowRef<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
+    const what = `input of workflow "${wf.name}"`;
     const parsed = wf.parseInput(input);
-    const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
+    const stored = placeValue(toJsonText(parsed, what), this.payloads, what);
     const id = newRunId(options.id ?? newId());
     const priority = options.priority ?? wf.options.priority ?? 0;
     if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
     const delayMs = options.delay === undefined ? undefined : toMillis(options.delay);
     const queue = options.queue ?? wf.queue;
+    // With the code in this process the name is no typo; a definition promises a worker
+    // that only the registry of declared workflows can vouch for.
+    if (!isImplementation(wf) && options.allowUndeclared !== true) await this.assertDeclared(wf.name);
+    const payloads = stored.outOfLine ? [{ runId: id, id: stored.outOfLine.id, text: stored.outOfLine.text }] : [];
     const created = await this.call((s) =>
-      s.startRuns([{ id, workflow: wf.name, queue, input: inputText, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint }]),
+      s.startRuns([{ id, workflow: wf.name, queue, input: stored.text, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint }], payloads),
     );
     if (!created.has(id)) {
       const existing = await this.call((s) => s.getRun(id));
@@ -108,8 +134,43 @@ export class Client {
     return new RunHandle<O>(this, id);
   }
 
+  /** @throws UnknownWorkflowError when no worker has declared `name` */
+  private async assertDeclared(name: string): Promise<void> {
+    if (this.declared.has(name)) return;
+    const found = await this.call((s) => s.fleet.declared([name]));
+    if (!found.has(name)) {
+      throw new UnknownWorkflowError(
+        name,
+        [],
+        "no worker has declared it (workers declare their workflows when they start): start a worker that implements it, or pass { allowUndeclared: true } to queue the run for the first one",
+      );
+    }
+    this.declared.add(name);
+  }
+
+  /**
+   * Emits an event: starts one run of each workflow declared with `on: name`, with
+   * `payload` as its input; one run per (event id, workflow) however often it is emitted.
+   * A workflow whose schema (known in this process) refuses the payload starts nothing and
+   * is reported in `invalid`; the others start.
+   *
+   * ```ts
+   * const { eventId, runs, invalid } = await client.emit("order.created", { orderId: "A-1" }, { id: "evt-123" });
+   * ```
+   *
+   * @throws ValidationError for a bad name, id or payload (nothing is stored)
+   */
+  emit(name: string, payload?: unknown, options: EmitOptions = {}): Promise<EmitResult> {
+    return this.events.emit(name, payload, options);
+  }
+
+  /** Deployment versions, newest first: each one's open runs and live workers. */
+  async versions(): Promise<VersionInfo[]> {
+    return toVersionInfo(await this.call((s) => s.fleet.versions()));
+  }
+
   /** `start`, then `result`. */
-  async run<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
+  async run<I, O, In>(wf: WorkflowRef<I, O, In>, input: In, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
     const handle = await this.start(wf, input, options);
     return handle.result(options.timeout === undefined ? {} : { timeout: options.timeout });
   }
@@ -119,12 +180,23 @@ export class Client {
     return new RunHandle<O>(this, runIdOf(runId));
   }
 
-  /** @throws RunNotFoundError */
+  /** The run, with its input and output (loaded if stored out of line). @throws RunNotFoundError */
   async status(runId: string): Promise<RunInfo> {
     runIdOf(runId);
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
-    return toRunInfo(run);
+    const [input, output] = await this.call((s) => loadStoredValues(s, runId, [run.input, run.output] as const));
+    return toRunInfo({ ...run, input, output });
+  }
+
+  /** The run once it has ended, with its output; undefined while it goes on. @throws RunNotFoundError */
+  async settled(runId: string): Promise<RunInfo | undefined> {
+    runIdOf(runId);
+    const run = await this.call((s) => s.getRun(runId));
+    if (!run) throw new RunNotFoundError(runId);
+    if (!TERMINAL_STATUSES.has(run.status)) return undefined;
+    const [output] = await this.call((s) => loadStoredValues(s, runId, [run.output] as const));
+    return toRunInfo({ ...run, output });
   }
 
   /**
@@ -136,11 +208,15 @@ export class Client {
     return new RunHandle<O>(this, runId).result(options);
   }
 
-  /** The run's events in order. @throws RunNotFoundError */
-  async history(runId: string): Promise<HistoryEvent[]> {
+  /**
+   * The run's events in order. Values stored out of line are loaded in their place, unless
+   * `values: "references"` (then `replay()` needs its `loadPayload`). @throws RunNotFoundError
+   */
+  async history(runId: string, options: { values?: "loaded" | "references" } = {}): Promise<HistoryEvent[]> {
     runIdOf(runId);
-    const events = await this.call((s) => s.history(runId));
-    if (events.length === 0) throw new RunNotFoundError(runId);
+    const stored = await this.call((s) => s.history(runId));
+    if (stored.length === 0) throw new RunNotFoundError(runId);
+    const events = options.values === "references" ? stored : await this.call((s) => loadEventValues(s, runId, stored));
     return events.map((e) => ({
       runId: e.runId,
       seq: e.seq,
@@ -152,7 +228,18 @@ export class Client {
     }));
   }
 
-  /** Newest first. */
+  /**
+   * A value of a run stored out of line, by the id its reference names (for `replay()`'s
+   * `loadPayload` with a history read with `values: "references"`).
+   * @throws DatabaseError when the run has no such value
+   */
+  async payload(runId: string, id: string): Promise<unknown> {
+    runIdOf(runId);
+    const [value] = await this.call((s) => loadStoredValues(s, runId, [{ [PAYLOAD_KEY]: { id, bytes: 0 } }] as const));
+    return value;
+  }
+
+  /** Newest first. Values stored out of line are left as their references (`status()` loads them). */
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
     const runs = await this.call((s) => s.listRuns(options));
     return runs.map(toRunInfo);
@@ -174,9 +261,11 @@ export class Client {
     if (!run) throw new RunNotFoundError(runId);
     if (TERMINAL_STATUSES.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
     const schema = findWorkflow(run.workflow)?.options.signals?.[name];
-    const checked = parseWith(schema, payload, `payload of signal "${name}"`);
-    const text = toJsonText(checked, `payload of signal "${name}"`);
-    const result = await this.call((s) => s.signalRun({ runId, name, payload: text }));
+    const what = `payload of signal "${name}"`;
+    const checked = parseWith(schema, payload, what);
+    const stored = placeValue(toJsonText(checked, what), this.payloads, what);
+    const payloads = stored.outOfLine ? [{ id: stored.outOfLine.id, text: stored.outOfLine.text }] : [];
+    const result = await this.call((s) => s.signalRun({ runId, name, payload: stored.text, payloads }));
     if (!result.delivered) {
       if (result.status === null) throw new RunNotFoundError(runId);
       throw new InvalidRunStateError(runId, result.status, `signal "${name}" to`);

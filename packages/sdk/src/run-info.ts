@@ -12,6 +12,12 @@ export interface StartOptions {
   delay?: Duration;
   /** Higher runs first. @default the workflow's, else 0 */
   priority?: number;
+  /**
+   * Start a definition (`defineWorkflow`) whose name no worker has declared yet, to wait
+   * for the first worker that implements it. Without it that is an `UnknownWorkflowError`.
+   * @default false
+   */
+  allowUndeclared?: boolean;
 }
 
 export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";
@@ -37,6 +43,15 @@ export interface RunInfo {
   forkedFrom?: string;
   /** When a worker first took the run. */
   startedAt?: Date;
+  /** The version (`new Worker({ version })`) of the worker that first ran it. */
+  version?: string;
+  /** True when only workers of `version` may continue it (`versioning: "pinned"`). */
+  pinned?: boolean;
+  /**
+   * Set while the run is pinned to a version that has no live worker: it waits for one
+   * (start a worker of that version, or cancel it).
+   */
+  waitingForVersion?: string;
 }
 
 /** Filters of `listRuns`. */
@@ -68,5 +83,8 @@ export function toRunInfo(run: RunRecord): RunInfo {
   if (run.fingerprint) info.fingerprint = run.fingerprint;
   if (run.forkedFrom) info.forkedFrom = run.forkedFrom;
   if (run.startedAt) info.startedAt = run.startedAt;
+  if (run.version !== null) info.version = run.version;
+  if (run.pinned) info.pinned = true;
+  if (run.pinned && run.versionLive === false && run.version !== null) info.waitingForVersion = run.version;
   return info;
 }

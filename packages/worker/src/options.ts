@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
-import { newId } from "@reprise/sdk/engine";
+import { queue as defineQueue, toMillis, ValidationError, type Duration, type QueueDefinition, type AnyWorkflow, type PayloadOptions } from "@reprise/sdk";
+import { newId, resolvePayloadLimits, type PayloadLimits } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";
@@ -90,6 +90,21 @@ export interface WorkerOptions {
    * @default "1s"
    */
   schedulerInterval?: Duration;
+  /**
+   * This deployment's version (a build id, a date, a git sha). A run records the version of
+   * the worker that first runs it; a `versioning: "pinned"` workflow's runs are continued
+   * only by workers of their version. New runs go to the newest version with a live worker;
+   * workers of older versions drain: they only continue their version's pinned runs.
+   * @default process.env.REPRISE_VERSION, else none (the worker takes any unpinned run)
+   */
+  version?: string;
+  /**
+   * Large values: a step result, output or child input over `inlineLimit` is stored out of
+   * line (read back when a replay reaches it), one over `maxSize` fails its step with
+   * `SerializationError`.
+   * @default { inlineLimit: 262144, maxSize: 67108864 }
+   */
+  payloads?: PayloadOptions;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -112,7 +127,11 @@ export interface ResolvedWorkerOptions {
   readonly hookTimeoutMs: number;
   readonly scheduler: boolean;
   readonly schedulerIntervalMs: number;
+  readonly version: string | undefined;
+  readonly payloads: PayloadLimits;
 }
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.:\-+/@]{0,99}$/;
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   if (!options || (!options.connectionString && !options.store)) {
@@ -154,6 +173,17 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   const heartbeatMs = options.heartbeatInterval === undefined ? Math.floor(leaseMs / 3) : toMillis(options.heartbeatInterval);
   if (heartbeatMs >= leaseMs) throw new WorkerConfigError("heartbeatInterval must be shorter than leaseDuration");
   const maxInflightCommits = options.maxInflightCommits ?? 4;
+  const version = options.version ?? (process.env.REPRISE_VERSION || undefined);
+  if (version !== undefined && (typeof version !== "string" || !VERSION.test(version))) {
+    throw new WorkerConfigError(`version ${JSON.stringify(version)} is invalid: use 1-100 letters, digits and _ . : - + / @, starting with a letter or digit`);
+  }
+  let payloads: PayloadLimits;
+  try {
+    payloads = resolvePayloadLimits(options.payloads, "new Worker()");
+  } catch (error) {
+    if (error instanceof ValidationError) throw new WorkerConfigError(error.message);
+    throw error;
+  }
   return Object.freeze({
     workflows,
     queues,
@@ -172,5 +202,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     hookTimeoutMs: toMillis(options.hookTimeout ?? "1m"),
     scheduler: options.scheduler ?? true,
     schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
+    version,
+    payloads,
   });
 }

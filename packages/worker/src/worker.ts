@@ -9,6 +9,8 @@ import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } 
 import { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { declareWorkflows } from "./fleet/declared-workflows.js";
+import { Presence } from "./fleet/presence.js";
 import { onShutdownSignals } from "./shutdown.js";
 
 /**
@@ -41,6 +43,9 @@ export class Worker {
   private starting: Promise<void> | undefined;
   private readonly perQueue = new Map<string, number>();
   private readonly workflowNames: string[];
+  /** Those run `versioning: "pinned"`. */
+  private readonly pinnedNames: string[];
+  private readonly presence: Presence;
   private queueCursor = 0;
   private markClosed!: () => void;
   /** Resolves once the worker has stopped (by `stop()` or a shutdown signal). */
@@ -50,6 +55,7 @@ export class Worker {
     this.options = resolveWorkerOptions(options);
     this.id = this.options.workerId;
     this.workflowNames = [...this.options.workflows.keys()];
+    this.pinnedNames = [...this.options.workflows.values()].filter((wf) => wf.versioning === "pinned").map((wf) => wf.name);
     this.ownsStore = !options.store;
     this.store =
       options.store ??
@@ -75,6 +81,18 @@ export class Worker {
       onError: (error) => logger.warn(`claim failed: ${(error as Error).message}`),
     });
     this.heartbeat = new Heartbeat(this.runtime, this.tasks, this.options.heartbeatMs);
+    this.presence = new Presence(
+      this.store,
+      { id: this.id, version: this.options.version, workflows: this.workflowNames, queues: this.options.queues, leaseMs: this.options.leaseMs },
+      this.options.heartbeatMs,
+      logger,
+      (draining) => {
+        // Back to the newest version (the newer one's workers are gone): this code's
+        // declarations are the registry's again.
+        if (!draining) void this.declare().catch((error: unknown) => logger.warn(`could not declare workflows: ${(error as Error).message}`));
+        this.claimLoop.notify();
+      },
+    );
     if (this.options.scheduler) {
       this.scheduler = new Scheduler({
         store: this.store,
@@ -92,6 +110,20 @@ export class Worker {
     return this.tasks.size;
   }
 
+  /** This worker's deployment version (`version`, else `REPRISE_VERSION`), if any. */
+  get version(): string | undefined {
+    return this.options.version;
+  }
+
+  /**
+   * True while a newer version than this worker's has a live worker: this one then only
+   * continues the pinned runs of its own version (and can go once `reprise versions` shows
+   * its version with no open run).
+   */
+  get draining(): boolean {
+    return this.presence.draining;
+  }
+
   /** Migrates (unless `migrate: false`), starts listening and claiming. */
   start(): Promise<void> {
     if (this.state !== "new") throw new Error(`worker ${this.id} was already started`);
@@ -102,6 +134,8 @@ export class Worker {
 
   private async begin(): Promise<void> {
     if (this.options.migrate) await this.store.migrate();
+    await this.presence.join();
+    if (!this.presence.draining) await this.declare();
     await this.scheduler?.syncDeclared();
     await this.sampleClock();
     // stop() was called while this was getting ready: it waits for this, then cleans up.
@@ -114,6 +148,7 @@ export class Worker {
       });
     }
     this.heartbeat.start();
+    this.presence.start();
     this.state = "running";
     this.claimLoop.start();
     this.scheduler?.start();
@@ -123,7 +158,16 @@ export class Worker {
         () => void this.stop({ force: true }),
       );
     }
-    this.options.logger.info(`worker ${this.id} started`, { queues: this.options.queues, workflows: [...this.options.workflows.keys()] });
+    this.options.logger.info(`worker ${this.id} started`, {
+      queues: this.options.queues,
+      workflows: [...this.options.workflows.keys()],
+      ...(this.options.version ? { version: this.options.version } : {}),
+    });
+  }
+
+  /** Writes this worker's workflows and their triggers into the registry. */
+  private declare(): Promise<void> {
+    return declareWorkflows(this.store, [...this.options.workflows.values()], this.options.version, this.options.logger);
   }
 
   /**
@@ -161,6 +205,7 @@ export class Worker {
     await this.runtime.committer.idle();
     this.runtime.committer.close();
     this.heartbeat.stop();
+    await this.presence.leave();
     await this.listener?.close();
     this.removeSignalHandlers?.();
     if (this.ownsStore) await this.store.close();
@@ -223,7 +268,16 @@ export class Worker {
   private async claimFrom(queue: string, limit: number, limits: SharedLimits | undefined): Promise<number> {
     const sentAt = Date.now();
     const claimed = await this.store.claimRuns(
-      { queue, workflows: this.workflowNames, limit, owner: this.id, leaseMs: this.options.leaseMs },
+      {
+        queue,
+        workflows: this.workflowNames,
+        limit,
+        owner: this.id,
+        leaseMs: this.options.leaseMs,
+        version: this.options.version,
+        pinned: this.pinnedNames,
+        draining: this.presence.draining,
+      },
       limits,
     );
     if (claimed.length === 0) return 0;

@@ -2,11 +2,13 @@ import { readFileSync } from "node:fs";
 import { UsageError } from "./cli-error.js";
 import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
+import { emitCommand, eventsCommand } from "./events.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
 import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { schedulesCommand } from "./schedules.js";
+import { versionsCommand } from "./versions.js";
 import { workerCommand } from "./worker-command.js";
 
 const HELP = `reprise — durable workflows on Postgres
@@ -28,6 +30,10 @@ Usage:
                            [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
   reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
   reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
+  reprise emit <name> [json] [--id ID] [--entry file]   emit an event: starts each workflow declared with on: name, once per event id
+  reprise events list [--name N] [--limit N] [--json]   emitted events and the runs each started (or why it started none)
+  reprise events show <id>                     one event: its payload and runs
+  reprise versions [--json]                    deployment versions: open runs (pinned ones), live workers; when an old version can go
   reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
@@ -46,6 +52,9 @@ const commands: Record<string, Command> = {
   dlq: dlqCommand,
   schedules: schedulesCommand,
   replay: replayCommand,
+  emit: emitCommand,
+  events: eventsCommand,
+  versions: versionsCommand,
 };
 
 
