@@ -100,8 +100,9 @@ CREATE INDEX runs_open_version ON :schema.runs (version, queue, available_at) IN
 -- emit without any privilege on the log's tables. Returns the event id.
 CREATE FUNCTION :schema.emit(event_name text, event_payload jsonb DEFAULT NULL, event_id text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 DECLARE
-  eid text := coalesce(event_id, 'sql-' || replace(gen_random_uuid()::text, '-', ''));
+  eid text := coalesce(emit.event_id, 'sql-' || replace(gen_random_uuid()::text, '-', ''));
   known record;
   notified bigint;
 BEGIN

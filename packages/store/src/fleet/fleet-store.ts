@@ -48,7 +48,7 @@ export interface FleetStore {
    * is seen). @returns the newest version that has a live worker (null: none has a version)
    */
   beat(worker: WorkerPresence): Promise<{ current: string | null }>;
-  /** A worker stopped: it no longer counts as alive. */
+  /** A worker stopped: it no longer counts as alive (its row stays a day, for when it was last seen). */
   leave(workerId: string): Promise<void>;
   /** Every version known, newest first, then the runs without one. */
   versions(): Promise<VersionRecord[]>;

@@ -50,7 +50,8 @@ export class PgFleet implements FleetStore {
   }
 
   async leave(workerId: string): Promise<void> {
-    await this.db.deleteFrom("workers").where("id", "=", workerId).execute();
+    // Kept a day as stopped, so that `reprise versions` can say when a version was last seen.
+    await this.db.updateTable("workers").set({ expires_at: sql<Date>`now()`, seen_at: sql<Date>`now()` }).where("id", "=", workerId).execute();
     // Workers that died long ago are of no interest to anyone.
     await this.db.deleteFrom("workers").where("expires_at", "<", sql<Date>`now() - interval '1 day'`).execute();
   }

@@ -37,7 +37,7 @@ export class Presence {
     this.schedule();
   }
 
-  /** Stops beating and removes the row: the worker no longer counts as alive. */
+  /** Stops beating and marks the row stopped: the worker no longer counts as alive. */
   async leave(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -45,7 +45,7 @@ export class Presence {
     try {
       await this.store.fleet.leave(this.me.id);
     } catch (error) {
-      this.logger.warn(`could not remove this worker from the workers table (its row lapses by itself): ${(error as Error).message}`);
+      this.logger.warn(`could not mark this worker stopped (its row lapses by itself): ${(error as Error).message}`);
     }
   }
 
