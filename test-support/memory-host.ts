@@ -1,5 +1,5 @@
 import { type HistoryEvent, type Workflow } from "@reprise/sdk";
-import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome } from "@reprise/sdk/engine";
+import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type PayloadLimits } from "@reprise/sdk/engine";
 
 /**
  * An in-memory ExecutionHost for engine tests: appends go to an array, signals to a list.
@@ -87,12 +87,20 @@ export type TestOutcome = Outcome & { output?: unknown };
 /** Executes a run against a MemoryHost from its start (or from `history`). */
 export async function execute(
   wf: Workflow<any, any>,
-  options: { input?: unknown; history?: HistoryEvent[]; host?: MemoryHost; runId?: string; suspendAfterMs?: number } = {},
+  options: { input?: unknown; history?: HistoryEvent[]; host?: MemoryHost; runId?: string; suspendAfterMs?: number; payloads?: PayloadLimits } = {},
 ): Promise<{ outcome: TestOutcome; host: MemoryHost; history: HistoryEvent[] }> {
   const runId = options.runId ?? "run-1";
   const host = options.host ?? new MemoryHost();
   const history = options.history ?? [started(runId, wf, options.input)];
-  const execution = new Execution({ runId, workflow: wf, input: options.input, history, host, suspendAfterMs: options.suspendAfterMs ?? 50 });
+  const execution = new Execution({
+    runId,
+    workflow: wf,
+    input: options.input,
+    history,
+    host,
+    suspendAfterMs: options.suspendAfterMs ?? 50,
+    ...(options.payloads ? { payloads: options.payloads } : {}),
+  });
   const ended = await execution.run();
   host.appended.push(...execution.takePending().events);
   const outcome: TestOutcome =

@@ -53,7 +53,8 @@ export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = Object.freeze({ inlineLimit
 /** @throws ValidationError naming the bad option */
 export function resolvePayloadLimits(options: PayloadOptions | undefined, where: string): PayloadLimits {
   if (options === undefined) return DEFAULT_PAYLOAD_LIMITS;
-  const inlineLimit = options.inlineLimit ?? DEFAULT_PAYLOAD_LIMITS.inlineLimit;
+  // Given one limit, the other's default gives way to it.
+  const inlineLimit = options.inlineLimit ?? Math.min(DEFAULT_PAYLOAD_LIMITS.inlineLimit, options.maxSize ?? Infinity);
   const maxSize = options.maxSize ?? Math.max(DEFAULT_PAYLOAD_LIMITS.maxSize, inlineLimit);
   const check = (name: string, value: number) => {
     if (!Number.isInteger(value) || value < 1 || value > MAX_PAYLOAD_BYTES) {
@@ -100,10 +101,10 @@ export function describeSize(bytes: number): string {
 export function checkSize(text: string, limits: PayloadLimits, what: string): number {
   // A UTF-16 unit is 1 to 3 bytes: most texts are decided without counting.
   if (text.length * 3 <= limits.inlineLimit) return text.length;
-  const bytes = text.length > limits.maxSize ? text.length : utf8Length(text);
+  const bytes = utf8Length(text);
   if (bytes > limits.maxSize) {
     throw new SerializationError(
-      `${what} is ${text.length > limits.maxSize ? "at least " : ""}${describeSize(bytes)}, over the limit of ${describeSize(limits.maxSize)} (payloads.maxSize): store it elsewhere and pass a reference`,
+      `${what} is ${describeSize(bytes)}, over the limit of ${describeSize(limits.maxSize)} (payloads.maxSize): store it elsewhere and pass a reference`,
     );
   }
   return bytes;
