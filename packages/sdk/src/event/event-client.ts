@@ -3,7 +3,7 @@ import { ValidationError } from "../errors.js";
 import { deserializeError, serializeError, type SerializedError } from "../error-codec.js";
 import { newId } from "../ids.js";
 import { toJsonText } from "../json.js";
-import { checkSize, placeValue, type PayloadLimits } from "../payload.js";
+import { checkSize, placeValue, utf8Length, type PayloadLimits } from "../payload.js";
 import { RunHandle } from "../run-handle.js";
 import { findWorkflow, isImplementation } from "../workflow.js";
 import { checkEventId, checkEventName } from "./event-name.js";
@@ -93,7 +93,8 @@ export class EventClient {
     const eventId = options.id === undefined ? newId() : checkEventId(options.id);
     const what = `payload of event "${name}"`;
     const text = toJsonText(payload, what);
-    const bytes = text === undefined ? 0 : checkSize(text, this.deps.payloads, what);
+    if (text !== undefined) checkSize(text, this.deps.payloads, what);
+    const bytes = text === undefined ? 0 : utf8Length(text);
     const { targets, existing } = await this.deps.call((s) => s.events.prepare(name, eventId));
     if (existing && existing.name !== name) {
       throw new ValidationError(`event id "${eventId}" was already emitted as event "${existing.name}"`);
