@@ -145,3 +145,25 @@ export async function postStream(path: string, body: unknown, onLine: (line: Rec
     }
   }
 }
+
+export interface Alert {
+  id: string;
+  rule: string;
+  severity: "info" | "warning" | "high" | "critical";
+  status: "open" | "acknowledged" | "resolved";
+  workflowName: string;
+  stepName?: string;
+  runId: string;
+  errorName: string;
+  message: string;
+  attempt: number;
+  lastLogLines: string[];
+  runbookUrl?: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  count: number;
+  escalatedAt?: string;
+  acknowledgedBy?: string;
+  resolvedAt?: string;
+  deliveries: { channel: string; notification: string; status: string; attempts: number; lastError?: string }[];
+}

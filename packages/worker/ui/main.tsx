@@ -1,5 +1,6 @@
 import { render } from "preact";
 import { Link } from "./components.js";
+import { AlertsPage } from "./pages/alerts.js";
 import { BreakersPage } from "./pages/breakers.js";
 import { DeadLettersPage } from "./pages/dead-letters.js";
 import { RunPage } from "./pages/run.js";
@@ -9,6 +10,7 @@ import { useLocation } from "./router.js";
 
 const SECTIONS: [string, string][] = [
   ["/runs", "Runs"],
+  ["/alerts", "Alerts"],
   ["/schedules", "Schedules"],
   ["/breakers", "Breakers"],
   ["/dead-letters", "Dead letters"],
@@ -18,6 +20,8 @@ function Page(props: { path: string; query: URLSearchParams }) {
   const run = /^\/runs\/(.+)$/.exec(props.path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
   switch (props.path) {
+    case "/alerts":
+      return <AlertsPage query={props.query} />;
     case "/schedules":
       return <SchedulesPage />;
     case "/breakers":

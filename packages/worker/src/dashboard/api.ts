@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { ValidationError, type Client, type RunStatus } from "@reprise/sdk";
+import { ValidationError, type AlertStatus, type Client, type RunStatus } from "@reprise/sdk";
 import { formatInZone } from "@reprise/sdk";
 import { timetableOf, toRunInfo } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
@@ -24,6 +24,7 @@ interface RouteContext {
 
 const STATUSES: readonly RunStatus[] = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"];
 const PAGE = 50;
+const ALERT_STATUSES: readonly AlertStatus[] = ["open", "acknowledged", "resolved"];
 
 function route(method: Route["method"], path: string, handle: Route["handle"], streams = false): Route {
   const keys: string[] = [];
@@ -170,6 +171,16 @@ export function apiRoutes(store: Store, client: Client): Route[] {
       return { deadLetters: await client.deadLetters({ ...(runId ? { runId } : {}), ...(workflow ? { workflow } : {}) }) };
     }),
     route("POST", "/api/dead-letters/:id/redrive", async ({ params }) => ({ id: (await client.retryDeadLetter(params.id!)).id })),
+    route("GET", "/api/alerts", async ({ req }) => {
+      const status = stringParam(req.query, "status");
+      if (status !== undefined && !ALERT_STATUSES.includes(status as AlertStatus)) throw new ValidationError(`unknown alert status ${JSON.stringify(status)}`);
+      return { alerts: await client.alerts.list({ ...(status ? { status: status as AlertStatus } : {}), limit: 200 }) };
+    }),
+    route("POST", "/api/alerts/:id/ack", async ({ params, body }) => {
+      const by = field(await body(), "by");
+      return { alert: await client.alerts.ack(params.id!, by ? { by } : {}) };
+    }),
+    route("POST", "/api/alerts/:id/resolve", async ({ params }) => ({ alert: await client.alerts.resolve(params.id!) })),
   ];
 }
 

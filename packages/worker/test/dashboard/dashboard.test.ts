@@ -51,6 +51,13 @@ const fanout = workflow({ name: "fan-out" }, async (ctx) => {
   return deadLettered.length;
 });
 
+const paging = workflow({ name: "pages-someone" }, async (ctx) =>
+  ctx.step("call-vendor", ({ log }) => {
+    log.error("vendor answered 503");
+    throw new NonRetryableError("vendor is down");
+  }),
+);
+
 let worker: Worker;
 let served: ServedDashboard;
 let browser: Browser;
@@ -59,7 +66,18 @@ const dialogs: string[] = [];
 
 beforeAll(async () => {
   await store.migrate();
-  worker = new Worker({ store, workflows: [charge, pipeline, approval, hostile, fanout], pollInterval: "50ms", logger: silentLogger, migrate: false });
+  worker = new Worker({
+    store,
+    workflows: [charge, pipeline, approval, hostile, fanout, paging],
+    pollInterval: "50ms",
+    logger: silentLogger,
+    migrate: false,
+    alerts: {
+      channels: { audit: async () => undefined },
+      rules: [{ id: "vendor-down", on: "run.failed", workflows: ["pages-someone"], severity: "high", notify: ["audit"], escalateAfter: "1h" }],
+      interval: "100ms",
+    },
+  });
   await worker.start();
   served = await serveDashboard({ store, port: 0 });
   browser = await launchBrowser();
@@ -137,6 +155,19 @@ test("a dead letter is redriven from the page", async () => {
   await page.waitForURL((url) => url.pathname.includes("-redrive-"));
   const redriveId = decodeURIComponent(new URL(page.url()).pathname.slice("/runs/".length));
   expect(await client.result(redriveId, { timeout: "10s" })).toBe(0);
+});
+
+test("an alert is acknowledged from the page", async () => {
+  const handle = await client.start(paging, undefined);
+  await handle.result({ timeout: "10s" }).catch(() => undefined);
+  await expect.poll(async () => (await client.alerts.list({ status: "open" })).filter((a) => a.runId === handle.id).length, { timeout: 10_000 }).toBe(1);
+  await page.goto(`${served.url}/alerts`);
+  const row = page.locator("[data-testid=alert-row]").filter({ hasText: handle.id });
+  expect(await row.textContent()).toContain("vendor is down");
+  await row.locator("[data-testid=ack]").click();
+  await row.locator("[data-testid=alert-status]", { hasText: "acknowledged" }).waitFor();
+  const [alert] = (await client.alerts.list()).filter((a) => a.runId === handle.id);
+  expect(alert).toMatchObject({ status: "acknowledged", acknowledgedBy: "dashboard" });
 });
 
 test("names and errors a workflow recorded are shown as text: nothing they hold runs in the page", async () => {
