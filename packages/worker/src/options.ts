@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { queue as defineQueue, toMillis, ValidationError, type Duration, type QueueDefinition, type AnyWorkflow, type PayloadOptions } from "@reprise/sdk";
 import { newId, resolvePayloadLimits, type PayloadLimits } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
+import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlerts } from "./alerts/alerts-options.js";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";
 
@@ -105,6 +106,13 @@ export interface WorkerOptions {
    * @default { inlineLimit: 262144, maxSize: 67108864 }
    */
   payloads?: PayloadOptions;
+  /**
+   * Alert rules and the channels they notify. Any number of workers may have them: each
+   * failure is evaluated once, by one of them, and each notification delivered once per
+   * channel. Workers without `alerts` neither evaluate nor deliver.
+   * @default none
+   */
+  alerts?: AlertsOptions;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -129,6 +137,7 @@ export interface ResolvedWorkerOptions {
   readonly schedulerIntervalMs: number;
   readonly version: string | undefined;
   readonly payloads: PayloadLimits;
+  readonly alerts: ResolvedAlerts | undefined;
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.:\-+/@]{0,99}$/;
@@ -204,5 +213,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
     version,
     payloads,
+    alerts: options.alerts === undefined ? undefined : resolveAlertsOptions(options.alerts),
   });
 }
