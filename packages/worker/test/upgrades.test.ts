@@ -36,7 +36,10 @@ const greet = workflow({ name: "greet", input: z.object({ who: z.string() }) }, 
 
 test("a worker of version N runs beside N+1 after an additive migration", async () => {
   const migrations = await nextVersion("0099_n_plus_one.sql", additive);
-  expect(await migrateSchema(pool, beside.schema, migrations)).toEqual([1, 2, 3, 4, 99]);
+  // Today's migrations, whichever they are, then N+1's.
+  const expected = migrations.map((m) => m.id);
+  expect(expected.at(-1)).toBe(99);
+  expect(await migrateSchema(pool, beside.schema, migrations)).toEqual(expected);
 
   const store = createStore({ connectionString: beside.url, schema: beside.schema });
   try {
@@ -55,7 +58,7 @@ test("a worker of version N runs beside N+1 after an additive migration", async 
     await client.close();
   }
   const ids = await beside.sql<{ id: number }>(`SELECT id FROM "${beside.schema}".migrations ORDER BY id`);
-  expect(ids.map((r) => r.id)).toEqual([1, 2, 3, 4, 99]);
+  expect(ids.map((r) => r.id)).toEqual(expected);
 });
 
 test("a newer breaking migration is refused", async () => {
