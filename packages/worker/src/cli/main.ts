@@ -7,6 +7,7 @@ import { migrateCommand } from "./migrate-command.js";
 import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { schedulesCommand } from "./schedules.js";
+import { statsCommand } from "./stats.js";
 import { workerCommand } from "./worker-command.js";
 
 const HELP = `reprise — durable workflows on Postgres
@@ -16,7 +17,9 @@ Usage:
   reprise worker <entry> [--concurrency N]     a production worker (DATABASE_URL)
   reprise migrate                              apply the store's migrations
   reprise runs list [--status S] [--workflow W] [--limit N]
-  reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
+  reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors, the step in flight
+  reprise runs logs <id> [--follow] [--step S] [--limit N] [--json]
+                                               a run's ctx.log lines; --follow prints new ones until the run ends
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N] [--force]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json] [--entry file]   (--entry: check the payload with the workflow's schema)
@@ -28,6 +31,8 @@ Usage:
                            [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
   reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
   reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
+  reprise stats [--since 7d] [--workflow W] [--json]
+                                               success rate, retries, time to recovery, p50/p95 durations per workflow
   reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
@@ -45,6 +50,7 @@ const commands: Record<string, Command> = {
   runs: runsCommand,
   dlq: dlqCommand,
   schedules: schedulesCommand,
+  stats: statsCommand,
   replay: replayCommand,
 };
 
