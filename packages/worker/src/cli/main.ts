@@ -14,7 +14,8 @@ const HELP = `reprise — durable workflows on Postgres
 
 Usage:
   reprise dev [entry] [--port 54329]           embedded Postgres in .reprise/, a worker for entry's workflows
-  reprise worker <entry> [--concurrency N]     a production worker (DATABASE_URL)
+  reprise worker <entry> [--concurrency N] [--metrics-port 9464 [--metrics-host H]]
+                                               a production worker (DATABASE_URL); Prometheus at /metrics
   reprise migrate                              apply the store's migrations
   reprise runs list [--status S] [--workflow W] [--limit N]
   reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors, the step in flight
