@@ -26,7 +26,11 @@ const traced = workflow({ name: "traced", retry: { maxAttempts: 3, initialDelay:
     if (failures++ === 0) throw new Error("carrier timed out");
     return 5;
   });
-  return ctx.step("charge", () => quote * 2);
+  return ctx.step("charge", () => {
+    // A library's own span, made inside the step: the step's span is the active one.
+    tracer.startSpan("payments.charge").end();
+    return quote * 2;
+  });
 });
 const leaf = workflow({ name: "traced-leaf" }, async (ctx) => ctx.step("leaf-step", () => "leaf"));
 const tree = workflow({ name: "traced-tree" }, async (ctx) => ctx.child(leaf, undefined, { id: `${ctx.runId}-leaf` }));
@@ -77,6 +81,9 @@ test("a run's spans: one reprise.run per execution and one reprise.step per atte
     expect(step.attributes).toMatchObject({ "reprise.run_id": "traced-1", "reprise.workflow": "traced" });
   }
   expect(steps[0]!.status).toMatchObject({ code: SpanStatusCode.ERROR, message: "carrier timed out" });
+  const library = exporter.getFinishedSpans().filter((s) => s.name === "payments.charge");
+  expect(library).toHaveLength(1);
+  expect(parentOf(library[0]!)).toBe(steps[2]!.spanContext().spanId);
   expect(steps[0]!.events.map((e) => e.name)).toContain("exception");
 
   // The trace context lives beside the run, not in its history: a replay cannot depend on it.
