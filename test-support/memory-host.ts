@@ -8,7 +8,7 @@ import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type
 export class MemoryHost implements ExecutionHost {
   readonly live = true;
   readonly appended: NewEvent[] = [];
-  readonly signals: { name: string; id: string; payload: unknown }[] = [];
+  readonly signals: { name: string; id: string; payload: unknown; sentAt?: Date }[] = [];
   readonly children = new Map<string, ChildOutcome | null>();
   persists = 0;
   clock = Date.now();
@@ -23,12 +23,15 @@ export class MemoryHost implements ExecutionHost {
     this.persists++;
     this.appended.push(...events);
   }
-  isRefusal(): boolean {
+  async end(_outcome: Outcome, events: NewEvent[]): Promise<void> {
+    this.appended.push(...events);
+  }
+  isRefusal(_error: unknown): boolean {
     return false;
   }
   async readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {
     const found = this.signals.find((s) => s.name === name && (after === undefined || BigInt(s.id) > BigInt(after)));
-    return found ? { id: found.id, payload: found.payload, sentAt: new Date().toISOString() } : null;
+    return found ? { id: found.id, payload: found.payload, sentAt: (found.sentAt ?? new Date()).toISOString() } : null;
   }
   async startChild(child: { id: string; parentId: string; workflow: string }) {
     if (!this.children.has(child.id)) this.children.set(child.id, null);

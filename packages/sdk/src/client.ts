@@ -4,9 +4,10 @@ import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseEr
 import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
 import { newId } from "./ids.js";
-import { toJsonText } from "./json.js";
+import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
 import { resolveLogsOptions, toRunLogLine, type LogsOptions, type RunLogLine } from "./run-logs.js";
+import { newRunId, runIdOf } from "./run-id.js";
 import { toRunInfo, type ListRunsOptions, type RunInfo, type StartOptions } from "./run-info.js";
 import { TERMINAL_STATUSES } from "./run-status.js";
 import { ScheduleClient } from "./schedule/schedule-client.js";
@@ -33,8 +34,6 @@ export interface ClientOptions {
    */
   migrate?: boolean;
 }
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:\-/@+=]{0,254}$/;
 
 /**
  * Starts, inspects and steers runs. Talks to Postgres only; runs execute on workers.
@@ -95,8 +94,7 @@ export class Client {
   async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
     const parsed = wf.parseInput(input);
     const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
-    const id = options.id ?? newId();
-    checkId(id);
+    const id = newRunId(options.id ?? newId());
     const priority = options.priority ?? wf.options.priority ?? 0;
     if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
     const delayMs = options.delay === undefined ? undefined : toMillis(options.delay);
@@ -123,11 +121,12 @@ export class Client {
 
   /** A handle for an existing run (not checked until used). */
   handle<O = unknown>(runId: string): RunHandle<O> {
-    return new RunHandle<O>(this, runId);
+    return new RunHandle<O>(this, runIdOf(runId));
   }
 
   /** @throws RunNotFoundError */
   async status(runId: string): Promise<RunInfo> {
+    runIdOf(runId);
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
     return toRunInfo(run);
@@ -144,6 +143,7 @@ export class Client {
 
   /** The run's events in order. @throws RunNotFoundError */
   async history(runId: string): Promise<HistoryEvent[]> {
+    runIdOf(runId);
     const events = await this.call((s) => s.history(runId));
     if (events.length === 0) throw new RunNotFoundError(runId);
     return events.map((e) => ({
@@ -169,7 +169,7 @@ export class Client {
    * @throws RunNotFoundError; ValidationError for a bad `step`, `limit` or `after`
    */
   async logs(runId: string, options: LogsOptions = {}): Promise<RunLogLine[]> {
-    if (typeof runId !== "string" || runId.length === 0) throw new ValidationError("logs needs a run id");
+    runIdOf(runId);
     const filter = resolveLogsOptions(options);
     const rows = await this.call((s) => s.logs(runId, filter));
     // No line: the run may not exist. (A line's run always does: logs are pruned with it.)
@@ -196,7 +196,13 @@ export class Client {
 
   /** Newest first. */
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
-    const runs = await this.call((s) => s.listRuns(options));
+    for (const key of ["from", "to"] as const) {
+      const at = options[key];
+      if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) throw new ValidationError(`listRuns ${key} must be a valid Date`);
+    }
+    if (options.after !== undefined) runIdOf(options.after, "after");
+    const { from, to, ...rest } = options;
+    const runs = await this.call((s) => s.listRuns({ ...rest, createdFrom: from, createdTo: to }));
     return runs.map(toRunInfo);
   }
 
@@ -208,7 +214,10 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when the run has ended; ValidationError
    */
   async signal(runId: string, name: string, payload?: unknown): Promise<void> {
+    runIdOf(runId);
     if (typeof name !== "string" || name.length === 0) throw new ValidationError("signal name must be a non-empty string");
+    const unstorable = unstorableIn(name);
+    if (unstorable) throw new ValidationError(`signal name ${JSON.stringify(name)} is invalid: it holds ${unstorable}`);
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
     if (TERMINAL_STATUSES.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
@@ -229,6 +238,8 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when it already completed or failed
    */
   async cancel(runId: string, reason?: string): Promise<void> {
+    runIdOf(runId);
+    if (reason !== undefined && typeof reason !== "string") throw new ValidationError(`cancel reason must be a string, got ${typeof reason}`);
     const error = JSON.stringify(cancelledError(runId, reason));
     const result = await this.call((s) => s.cancelRun({ runId, reason, error }));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
@@ -242,6 +253,7 @@ export class Client {
    * @throws RunNotFoundError; InvalidRunStateError when the run is not failed or cancelled
    */
   async retry<O = unknown>(runId: string): Promise<RunHandle<O>> {
+    runIdOf(runId);
     const result = await this.call((s) => s.retryRun(runId));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
     if (result.outcome === "invalid") {
@@ -257,8 +269,11 @@ export class Client {
    * @throws RunNotFoundError; ValidationError when there is no such step
    */
   async fork<O = unknown>(runId: string, options: { fromStep: number | string; id?: string }): Promise<RunHandle<O>> {
-    const forkId = options.id ?? newId();
-    checkId(forkId);
+    runIdOf(runId);
+    if (typeof options?.fromStep !== "string" && !Number.isInteger(options?.fromStep)) {
+      throw new ValidationError(`fork needs fromStep: a step name or a position, got ${JSON.stringify(options?.fromStep)}`);
+    }
+    const forkId = newRunId(options.id ?? newId());
     const result = await this.call((s) => s.forkRun({ sourceId: runId, fromStep: options.fromStep, newId: forkId }));
     if (result.outcome === "not-found") throw new RunNotFoundError(runId);
     if (result.outcome === "no-such-step") {
@@ -269,6 +284,7 @@ export class Client {
 
   /** Items dead-lettered by `ctx.map`, newest first. */
   async deadLetters(filter: { runId?: string; workflow?: string } = {}): Promise<DeadLetter[]> {
+    if (filter.runId !== undefined) runIdOf(filter.runId);
     const rows = await this.call((s) => s.deadLetters(filter));
     return rows.map((r) => ({
       id: r.id,
@@ -293,6 +309,8 @@ export class Client {
    * @throws DeadLetterNotFoundError
    */
   async retryDeadLetter<O = unknown>(id: string): Promise<RunHandle<O>> {
+    // Dead letters are numbered: anything else names none (and must not reach the database as a bigint).
+    if ((typeof id !== "string" && typeof id !== "number") || !/^[1-9][0-9]{0,18}$/.test(String(id))) throw new DeadLetterNotFoundError(String(id));
     const [letter] = await this.call((s) => s.deadLetters({ id: String(id) }));
     if (!letter) throw new DeadLetterNotFoundError(String(id));
     if (letter.retriedBy) return new RunHandle<O>(this, letter.retriedBy);
@@ -312,12 +330,6 @@ export class Client {
     const pending = this.storePromise;
     this.storePromise = undefined;
     if (pending && this.ownsStore) await (await pending.catch(() => undefined))?.close();
-  }
-}
-
-function checkId(id: string): void {
-  if (typeof id !== "string" || !ID.test(id)) {
-    throw new ValidationError(`run id ${JSON.stringify(id)} is invalid: use 1-255 letters, digits and _ . : - / @ + =`);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   WorkflowFailedError,
   WorkflowTimeoutError,
 } from "./errors.js";
+import { storableText } from "./json.js";
 
 /**
  * An error as it is stored in the event log and in `RunInfo.error`. On replay a recorded
@@ -53,21 +54,25 @@ const MAX_CAUSE_DEPTH = 8;
 /** The stored form of an error (and of its `cause` chain). */
 export function serializeError(thrown: unknown, depth = 0): SerializedError {
   const error = toError(thrown);
-  const out: SerializedError = { name: error.name || "Error", message: error.message };
-  if (error.stack) out.stack = error.stack;
+  // What anything threw must be storable: a NUL in a message would make the log refuse the
+  // failure, and a transient error look like a broken run. Such characters become U+FFFD.
+  const out: SerializedError = { name: storableText(String(error.name || "Error")), message: storableText(String(error.message)) };
+  if (error.stack) out.stack = storableText(String(error.stack));
   const extra = error as Error & { code?: unknown; data?: unknown; retryable?: unknown };
-  if (typeof extra.code === "string") out.code = extra.code;
+  if (typeof extra.code === "string") out.code = storableText(extra.code);
   if (extra.data !== undefined) out.data = jsonSafe(extra.data);
   if (typeof extra.retryable === "boolean") out.retryable = extra.retryable;
   if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(error.cause, depth + 1);
   return out;
 }
 
+/** `value` as storable JSON: what JSON cannot hold is dropped or named, strings made storable. */
 function jsonSafe(value: unknown): unknown {
   try {
-    return JSON.parse(JSON.stringify(value)) as unknown;
+    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? storableText(v) : typeof v === "bigint" ? String(v) : v));
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
   } catch {
-    return String(value);
+    return storableText(String(value));
   }
 }
 

@@ -82,8 +82,15 @@ const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
  * jsonb: such a string would make the append fail after the step ran, every time it ran.
  */
 function checkString(text: string, what: string, where: string): void {
-  if (text.includes("\u0000")) throw new SerializationError(`${what} cannot be stored: a string with a NUL character (\\u0000) at ${where}`);
-  if (LONE_SURROGATE.test(text)) throw new SerializationError(`${what} cannot be stored: a string with a lone UTF-16 surrogate at ${where}`);
+  const unstorable = unstorableIn(text);
+  if (unstorable) throw new SerializationError(`${what} cannot be stored: a string with ${unstorable} at ${where}`);
+}
+
+/** What in `text` Postgres would refuse to store (a NUL, a lone surrogate), or undefined. */
+export function unstorableIn(text: string): string | undefined {
+  if (text.includes("\u0000")) return "a NUL character (\\u0000)";
+  if (LONE_SURROGATE.test(text)) return "a lone UTF-16 surrogate";
+  return undefined;
 }
 
 /** Replaces what Postgres cannot store in text (NUL, lone surrogates) with U+FFFD — for log lines. */

@@ -1,5 +1,6 @@
 import type { LogRecord } from "@reprise/store";
 import { ValidationError } from "./errors.js";
+import { unstorableIn } from "./json.js";
 import type { LogEntry } from "./replay/host.js";
 
 /** A `ctx.log` / `stepCtx.log` line as `client.logs()` returns it. */
@@ -37,7 +38,7 @@ export function resolveLogsOptions(options: LogsOptions): { step?: string | numb
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new ValidationError(`limit must be an integer from 1 to 10000, got ${String(limit)}`);
   }
-  if (step !== undefined && !(typeof step === "string" && step.length > 0) && !(Number.isInteger(step) && (step as number) >= 0)) {
+  if (step !== undefined && !(typeof step === "string" && step.length > 0 && !unstorableIn(step)) && !(Number.isInteger(step) && (step as number) >= 0)) {
     throw new ValidationError(`step must be a step's name or position, got ${JSON.stringify(step)}`);
   }
   if (after !== undefined && !/^\d{1,19}$/.test(String(after))) throw new ValidationError(`after must be a log line's id, got ${JSON.stringify(after)}`);

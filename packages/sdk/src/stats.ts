@@ -1,6 +1,7 @@
 import type { WorkflowStatsRecord } from "@reprise/store";
 import { toMillis, type Duration } from "./duration.js";
 import { ValidationError } from "./errors.js";
+import { unstorableIn } from "./json.js";
 
 /** Options of `client.stats`. */
 export interface StatsOptions {
@@ -44,7 +45,7 @@ export interface WorkflowStats {
 /** The store's window for `client.stats` options. */
 export function resolveStatsOptions(options: StatsOptions): { workflow?: string; since?: Date; sinceMs?: number } {
   const { workflow, since = "7d" } = options ?? {};
-  if (workflow !== undefined && (typeof workflow !== "string" || workflow.length === 0)) {
+  if (workflow !== undefined && (typeof workflow !== "string" || workflow.length === 0 || unstorableIn(workflow))) {
     throw new ValidationError(`workflow must be a workflow's name, got ${JSON.stringify(workflow)}`);
   }
   const window: { workflow?: string; since?: Date; sinceMs?: number } = workflow === undefined ? {} : { workflow };

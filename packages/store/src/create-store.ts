@@ -1,4 +1,5 @@
 import { PgStore } from "./pg-store.js";
+import type { MigrateOptions } from "./migrate.js";
 import type { Store, StoreOptions } from "./store.js";
 
 /**
@@ -19,14 +20,16 @@ export function createStore(options: StoreOptions): Store {
  *
  * ```ts
  * await migrate({ connectionString: process.env.DATABASE_URL });
+ * // the owner migrates; workers connect as reprise_app, which cannot change the log
+ * await migrate({ connectionString: ownerUrl }, { applicationRole: "reprise_app" });
  * ```
  * @returns the ids of the migrations this call applied
  */
-export async function migrate(target: Store | StoreOptions): Promise<number[]> {
-  if (isStore(target)) return target.migrate();
+export async function migrate(target: Store | StoreOptions, options: Pick<MigrateOptions, "applicationRole"> = {}): Promise<number[]> {
+  if (isStore(target)) return target.migrate(options);
   const store = createStore({ ...target, poolSize: 1 });
   try {
-    return await store.migrate();
+    return await store.migrate(options);
   } finally {
     await store.close();
   }

@@ -61,3 +61,12 @@ export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("22");
 }
+
+/**
+ * True when Postgres refuses a value itself, so sending it again can never succeed: a data
+ * exception (22xxx: a NUL in text, a lone surrogate in jsonb) or a value past a limit
+ * (54000 program_limit_exceeded: a jsonb string or document over 256 MiB).
+ */
+export function isRefusedValue(error: unknown): boolean {
+  return isDataError(error) || (error as { code?: unknown } | null)?.code === "54000";
+}

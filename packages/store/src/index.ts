@@ -5,6 +5,7 @@ export type {
   StoreOptions,
   RunRecord,
   RunFilter,
+  RunVersion,
   RunEnd,
   CancelArgs,
   DeadLetterRecord,
@@ -15,9 +16,9 @@ export type {
   BreakerRecord,
 } from "./store.js";
 export { migrateSchema, loadMigrations } from "./migrate.js";
-export type { Migration } from "./migrate.js";
+export type { Migration, MigrateOptions } from "./migrate.js";
 export type { Listener, ListenOptions } from "./listener.js";
-export { StoreError, StoreErrorCode, isConnectionError, isDataError, isUniqueViolation } from "./errors.js";
+export { StoreError, StoreErrorCode, isConnectionError, isDataError, isRefusedValue, isUniqueViolation } from "./errors.js";
 export { TERMINAL_STATUSES } from "./run-status.js";
 export type { NewRun } from "./queries/start-runs.js";
 export type { ClaimedRun, ClaimArgs, SharedLimits } from "./queries/claim-runs.js";

@@ -3,7 +3,7 @@ import pg from "pg";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
 import { listen, type Listener, type ListenOptions } from "./listener.js";
-import { migrateSchema } from "./migrate.js";
+import { migrateSchema, type MigrateOptions } from "./migrate.js";
 import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
 import { forkRun, type ForkResult } from "./operations/fork-run.js";
 import { retryRun, type RetryResult } from "./operations/retry-run.js";
@@ -34,6 +34,7 @@ import type {
   RunFilter,
   RunProgress,
   RunRecord,
+  RunVersion,
   Store,
   StoreOptions,
   StoreSession,
@@ -68,9 +69,7 @@ export class PgStore implements Store {
     this.connectionString = options.connectionString;
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
-    // An idle connection that dies (a database restart) must not crash the process; the
-    // next query gets a fresh connection.
-    this.pool.on("error", () => undefined);
+    guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
   }
@@ -80,8 +79,8 @@ export class PgStore implements Store {
   }
 
   /** Applies missing migrations (safe when processes race). @returns the ids applied. */
-  migrate(): Promise<number[]> {
-    return migrateSchema(this.pool, this.schema);
+  migrate(options: Pick<MigrateOptions, "applicationRole"> = {}): Promise<number[]> {
+    return migrateSchema(this.pool, this.schema, options);
   }
 
   // ---- the hot path --------------------------------------------------------------------
@@ -135,7 +134,7 @@ export class PgStore implements Store {
     if (!this.connectionString) return this.pool;
     if (!this.leasePool) {
       this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: "-c synchronous_commit=off" });
-      this.leasePool.on("error", () => undefined);
+      guard(this.leasePool);
     }
     return this.leasePool;
   }
@@ -221,6 +220,8 @@ export class PgStore implements Store {
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
     if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
+    if (filter.createdFrom) query = query.where("created_at", ">=", filter.createdFrom);
+    if (filter.createdTo) query = query.where("created_at", "<", filter.createdTo);
     if (filter.after) {
       const after = filter.after;
       query = query.where(({ eb, refTuple, selectFrom }) =>
@@ -237,6 +238,33 @@ export class PgStore implements Store {
       .limit(Math.min(Math.max(filter.limit ?? 50, 1), 10_000))
       .execute();
     return rows.map(toRunRecord);
+  }
+
+  async runVersions(ids: readonly string[]): Promise<RunVersion[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<RunVersion>(
+      `SELECT r.id, r.status, r.updated_at AS "updatedAt",
+              (SELECT coalesce(max(e.seq), -1) FROM ${this.s}.events e WHERE e.run_id = r.id) AS "lastSeq"
+       FROM ${this.s}.runs r WHERE r.id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows;
+  }
+
+  /**
+   * A loose index scan over runs_workflow_created: one index probe per distinct workflow,
+   * however many runs each has (a plain DISTINCT would read every run).
+   */
+  async workflowNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ workflow: string }>(
+      `WITH RECURSIVE w AS (
+         (SELECT workflow FROM ${this.s}.runs ORDER BY workflow LIMIT 1)
+         UNION ALL
+         SELECT (SELECT r.workflow FROM ${this.s}.runs r WHERE r.workflow > w.workflow ORDER BY r.workflow LIMIT 1) FROM w WHERE w.workflow IS NOT NULL
+       )
+       SELECT workflow FROM w WHERE workflow IS NOT NULL`,
+    );
+    return rows.map((r) => r.workflow);
   }
 
   /** A run's events in seq order (empty for an unknown run). */
@@ -336,6 +364,17 @@ export class PgStore implements Store {
     await this.leasePool?.end();
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+/**
+ * A connection that dies (a database restart, a terminated backend, a cut TCP connection)
+ * emits 'error'; with no listener that crashes the process. An idle one is the pool's
+ * ('error' on the pool); one checked out (a kysely read, a transaction, a session) is its
+ * own: every connection gets a listener, and the query it was running rejects instead.
+ */
+function guard(pool: pg.Pool): void {
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
 }
 
 function toRunRecord(row: Selectable<RunsTable>): RunRecord {

@@ -14,6 +14,7 @@ import type { QueueDepth } from "./queries/queue-depths.js";
 import type { StatsFilter, WorkflowStatsRecord } from "./queries/run-stats.js";
 import type { ProgressUpdate } from "./queries/save-progress.js";
 import type { NewRun } from "./queries/start-runs.js";
+import type { MigrateOptions } from "./migrate.js";
 import type { ScheduleStore } from "./schedules/schedule-store.js";
 
 /** Options of {@link createStore}. */
@@ -81,6 +82,19 @@ export interface RunFilter {
   limit?: number | undefined;
   /** A run id: list the runs created before it (the next page). */
   after?: string | undefined;
+  /** Runs created at or after this. */
+  createdFrom?: Date | undefined;
+  /** Runs created before this. */
+  createdTo?: Date | undefined;
+}
+
+/** How far a run has got: what a live view compares to know that it moved. */
+export interface RunVersion {
+  id: string;
+  status: string;
+  updatedAt: Date;
+  /** The seq of its last event (-1 for none). */
+  lastSeq: number;
 }
 
 /** A row of the dead-letter table. */
@@ -181,8 +195,11 @@ export interface Store {
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
 
-  /** Applies missing migrations (safe when processes race). @returns the ids applied */
-  migrate(): Promise<number[]>;
+  /**
+   * Applies missing migrations (safe when processes race); with `applicationRole`, grants
+   * that role what running needs and nothing that could change the log. @returns the ids applied
+   */
+  migrate(options?: Pick<MigrateOptions, "applicationRole">): Promise<number[]>;
 
   // ---- the hot path ----------------------------------------------------------------------
 
@@ -245,6 +262,10 @@ export interface Store {
   runOutcome(runId: string): Promise<RunEnd | null>;
   /** Every breaker's state. */
   breakers(): Promise<BreakerRecord[]>;
+  /** Status and last event of each of these runs (unknown ids are left out), in one statement. */
+  runVersions(ids: readonly string[]): Promise<RunVersion[]>;
+  /** The names of the workflows that have runs, in order. */
+  workflowNames(): Promise<string[]>;
 
   // ---- plumbing ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-import { isConnectionError, isDataError, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store, type StoreSession } from "@reprise/store";
+import { isConnectionError, isRefusedValue, isUniqueViolation, type AppendEvent, type LogLine, type RunMove, type Store, type StoreSession } from "@reprise/store";
 import { LeaseLostError } from "./errors.js";
 
 /** One run's writes, to be committed with whatever else is ready. */
@@ -161,7 +161,7 @@ export class Committer {
           if (isConnectionError(error)) session.release(true);
           else this.idleSessions.push(session);
         }
-        if ((isUniqueViolation(error) || isDataError(error)) && batch.length > 1) {
+        if ((isUniqueViolation(error) || isRefusedValue(error)) && batch.length > 1) {
           // Someone else appended to one of these runs, or one run's data was refused: find
           // which by committing them one by one, so the others are not failed with it.
           await Promise.all(batch.map((p) => this.write([p])));

@@ -73,12 +73,13 @@ export class Heartbeat {
         }
       }
     } catch (error) {
-      this.runtime.logger.warn(`lease renewal failed: ${(error as Error).message}`);
-      if (Date.now() - this.lastRenewed > this.runtime.leaseMs) {
-        for (const task of this.tasks.values()) {
-          task.leaseLost(new LeaseLostError(task.id, "leases could not be renewed for a whole lease duration"));
-        }
-      }
+      // Each lease is judged by its own last renewal: a run claimed a moment ago holds a
+      // fresh lease however long the renewals of the others have been failing.
+      const now = Date.now();
+      const lapsed = [...this.tasks.values()].filter((task) => now - Math.max(this.lastRenewed, task.claimedAt) > this.runtime.leaseMs);
+      const dropping = lapsed.length > 0 ? `; dropping ${lapsed.length} run(s) whose leases lapsed: ${lapsed.map((t) => t.id).join(", ")}` : "";
+      this.runtime.logger.warn(`lease renewal failed: ${(error as Error).message}${dropping}`, lapsed.length > 0 ? { runIds: lapsed.map((t) => t.id) } : undefined);
+      for (const task of lapsed) task.leaseLost(new LeaseLostError(task.id, "its lease could not be renewed for a whole lease duration"));
     } finally {
       this.running = false;
       if (this.timer !== undefined || this.again) this.schedule(this.again ? 0 : this.intervalMs);

@@ -7,3 +7,7 @@ export { Scheduler } from "./scheduler/scheduler.js";
 export type { SchedulerOptions, TickReport } from "./scheduler/scheduler.js";
 export { planTick, ON_TIME_MS, MAX_SLOTS_PER_TICK } from "./scheduler/plan-tick.js";
 export type { TickPlan } from "./scheduler/plan-tick.js";
+export { dashboard } from "./dashboard/dashboard.js";
+export type { DashboardOptions, DashboardHandler } from "./dashboard/dashboard.js";
+export { serveDashboard } from "./dashboard/serve-dashboard.js";
+export type { ServeDashboardOptions, ServedDashboard } from "./dashboard/serve-dashboard.js";

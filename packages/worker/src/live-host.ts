@@ -1,6 +1,6 @@
 import type { CircuitBreaker, LogEntry, SerializedError } from "@reprise/sdk";
-import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent, type StepAttemptScope, type StepAttemptStart } from "@reprise/sdk/engine";
-import { isConnectionError, isDataError } from "@reprise/store";
+import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type StepAttemptScope, type StepAttemptStart } from "@reprise/sdk/engine";
+import { isConnectionError, isRefusedValue } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import type { WorkerRuntime } from "./runtime.js";
@@ -11,6 +11,8 @@ export interface HostedRun {
   readonly epoch: number;
   /** A commit of this run's new events (and maybe a status move). */
   commitRequest(events: readonly NewEvent[], logs: readonly LogEntry[]): CommitRequest;
+  /** Moves the run as the execution ended, with what it recorded last. */
+  end(outcome: Outcome, events: readonly NewEvent[], logs: readonly LogEntry[]): Promise<void>;
   /** Stops the run at once: its lease is gone. */
   leaseLost(error: Error): void;
   /** Observes one step attempt (metrics, spans, the steps in flight). */
@@ -44,9 +46,13 @@ export class LiveHost implements ExecutionHost {
     return this.runtime.committer.commit(this.task.commitRequest(events, logs));
   }
 
-  /** A data exception (22xxx): Postgres will not store the value, however often it is sent. */
+  end(outcome: Outcome, events: NewEvent[], logs: LogEntry[]): Promise<void> {
+    return this.task.end(outcome, events, logs);
+  }
+
+  /** Postgres will not store the value, however often it is sent (see isRefusedValue). */
   isRefusal(error: unknown): boolean {
-    return isDataError(error);
+    return isRefusedValue(error);
   }
 
   readSignal(name: string, after: string | undefined): Promise<InboxSignal | null> {

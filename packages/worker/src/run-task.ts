@@ -31,6 +31,8 @@ export class RunTask implements HostedRun {
     private readonly claimed: ClaimedRun,
     private readonly workflow: AnyWorkflow,
     private readonly loaded: LoadedHistory | undefined,
+    /** When the claim was sent (this process's clock): the lease began no earlier. */
+    readonly claimedAt: number = Date.now(),
   ) {
     this.id = claimed.id;
     this.epoch = claimed.epoch;
@@ -41,7 +43,7 @@ export class RunTask implements HostedRun {
 
   /** Runs the task to its end. Never throws. */
   async run(): Promise<void> {
-    let end: ExecutionEnd = { status: "aborted", message: "the execution stopped" };
+    let finished: ExecutionEnd = { status: "aborted", message: "the execution stopped" };
     let ended: "completed" | "failed" | "cancelled" | undefined;
     try {
       const execution = new Execution({
@@ -61,12 +63,12 @@ export class RunTask implements HostedRun {
       if (this.lost) execution.abort(this.lost);
       else if (this.cancelReason) execution.cancel(this.cancelReason.reason);
       else if (this.handingBack) execution.handBack();
+      // The engine has the host record the end (see end()); the outcome is what was recorded.
       const outcome = await this.observer.within(() => execution.run());
-      await this.record(execution, outcome);
-      ({ end, ended } = describeOutcome(outcome));
+      ({ end: finished, ended } = describeOutcome(outcome));
       if (outcome.status === "aborted" && outcome.reason instanceof LeaseLostError) this.observer.leaseLost();
     } catch (error) {
-      end = { status: "aborted", message: (error as Error).message };
+      finished = { status: "aborted", message: (error as Error).message };
       if (error instanceof LeaseLostError) {
         this.observer.leaseLost();
         this.runtime.logger.warn(error.message, { runId: this.id });
@@ -74,7 +76,7 @@ export class RunTask implements HostedRun {
       }
       this.runtime.logger.error(`run ${this.id}: ${(error as Error).message}`, { runId: this.id, stack: (error as Error).stack });
     } finally {
-      this.observer.finish(end, ended);
+      this.observer.finish(finished, ended);
     }
   }
 
@@ -153,9 +155,8 @@ export class RunTask implements HostedRun {
     ];
   }
 
-  /** Moves the run as the execution ended, with what it recorded last. */
-  private async record(execution: Execution, outcome: Outcome): Promise<void> {
-    const { events, logs } = execution.takePending();
+  /** Moves the run as the execution ended, with what it recorded last (the host's `end`). */
+  async end(outcome: Outcome, events: readonly NewEvent[], logs: readonly LogEntry[]): Promise<void> {
     const commit = (move: RunMove) => this.runtime.committer.commit(this.commitRequest(events, logs, move));
     switch (outcome.status) {
       case "completed":

@@ -279,21 +279,21 @@ export class Worker {
       // another worker (or this one) takes them again.
       this.options.logger.warn(`could not load histories: ${(error as Error).message}`);
       const keep = claimed.filter((c) => !c.resumed);
-      for (const c of keep) this.launch(c, undefined);
+      for (const c of keep) this.launch(c, undefined, sentAt);
       return claimed.length;
     }
-    for (const c of claimed) this.launch(c, histories.get(c.id));
+    for (const c of claimed) this.launch(c, histories.get(c.id), sentAt);
     return claimed.length;
   }
 
-  private launch(claimed: ClaimedRun, loaded: LoadedHistory | undefined): void {
+  private launch(claimed: ClaimedRun, loaded: LoadedHistory | undefined, claimedAt: number): void {
     const workflow = this.options.workflows.get(claimed.workflow)!;
     // This worker may claim a run it is still executing: its own lease lapsed (a long GC
     // pause, the database out of reach) and it won the run back. The older execution holds
     // a stale epoch and must stop before the new one replays.
     const stale = this.tasks.get(claimed.id);
     if (stale) stale.leaseLost(new LeaseLostError(claimed.id, "this worker claimed it again with a newer lease"));
-    const task = new RunTask(this.runtime, claimed, workflow, loaded);
+    const task = new RunTask(this.runtime, claimed, workflow, loaded, claimedAt);
     this.tasks.set(claimed.id, task);
     this.perQueue.set(claimed.queue, (this.perQueue.get(claimed.queue) ?? 0) + 1);
     if (this.state !== "running") task.handBack();

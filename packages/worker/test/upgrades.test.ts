@@ -36,10 +36,7 @@ const greet = workflow({ name: "greet", input: z.object({ who: z.string() }) }, 
 
 test("a worker of version N runs beside N+1 after an additive migration", async () => {
   const migrations = await nextVersion("0099_n_plus_one.sql", additive);
-  // Today's migrations, whichever they are, then N+1's.
-  const expected = migrations.map((m) => m.id);
-  expect(expected.at(-1)).toBe(99);
-  expect(await migrateSchema(pool, beside.schema, migrations)).toEqual(expected);
+  expect(await migrateSchema(pool, beside.schema, { migrations })).toEqual(migrations.map((m) => m.id));
 
   const store = createStore({ connectionString: beside.url, schema: beside.schema });
   try {
@@ -58,11 +55,11 @@ test("a worker of version N runs beside N+1 after an additive migration", async 
     await client.close();
   }
   const ids = await beside.sql<{ id: number }>(`SELECT id FROM "${beside.schema}".migrations ORDER BY id`);
-  expect(ids.map((r) => r.id)).toEqual(expected);
+  expect(ids.map((r) => r.id)).toEqual(migrations.map((m) => m.id));
 });
 
 test("a newer breaking migration is refused", async () => {
-  await migrateSchema(pool, refused.schema, await nextVersion("0099_rename_fingerprint.sql", breaking));
+  await migrateSchema(pool, refused.schema, { migrations: await nextVersion("0099_rename_fingerprint.sql", breaking) });
 
   const store = createStore({ connectionString: refused.url, schema: refused.schema });
   try {
@@ -88,13 +85,8 @@ test("whether each migration was breaking is recorded, also in a migrations tabl
   // The table as versions before the breaking marker created it.
   await recorded.sql(`ALTER TABLE "${recorded.schema}".migrations DROP COLUMN breaking`);
 
-  expect(await migrateSchema(pool, recorded.schema, await nextVersion("0099_rename_fingerprint.sql", breaking))).toEqual([99]);
+  const migrations = await nextVersion("0099_rename_fingerprint.sql", breaking);
+  expect(await migrateSchema(pool, recorded.schema, { migrations })).toEqual([99]);
   const rows = await recorded.sql<{ id: number; breaking: boolean }>(`SELECT id, breaking FROM "${recorded.schema}".migrations ORDER BY id`);
-  expect(rows).toEqual([
-    { id: 1, breaking: false },
-    { id: 2, breaking: false },
-    { id: 3, breaking: false },
-    { id: 4, breaking: false },
-    { id: 99, breaking: true },
-  ]);
+  expect(rows).toEqual(migrations.map((m) => ({ id: m.id, breaking: m.id === 99 })));
 });

@@ -11,7 +11,7 @@ import {
 import { ChildFailedError, NonRetryableError, SignalTimeoutError } from "../errors.js";
 import { deserializeError } from "../error-codec.js";
 import { monotonicIds } from "../ids.js";
-import { toJsonText } from "../json.js";
+import { toJsonText, unstorableIn } from "../json.js";
 import { parseWith, type Schema } from "../schema.js";
 import type { ChildOptions, Logger, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow-types.js";
 import type { ExecutionCore as Execution } from "./execution-core.js";
@@ -56,10 +56,13 @@ export function createWorkflowContext(ex: Execution): WorkflowContext {
   };
 }
 
+/** A name is stored with every event of its call: one Postgres would refuse must never get that far. */
 function checkName(name: unknown, what: string): string {
   if (typeof name !== "string" || name.length === 0 || name.length > 200) {
     throw new TypeError(`${what} name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
   }
+  const unstorable = unstorableIn(name);
+  if (unstorable) throw new TypeError(`${what} name ${JSON.stringify(name)} cannot be stored: it holds ${unstorable}`);
   return name;
 }
 
@@ -135,6 +138,9 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
         ex.end();
       }
     }
+    // Whether the wait timed out is decided by when the signal arrived, not by how late a
+    // worker got to the run: one sent after the deadline stays in the inbox for a later wait.
+    if (found && deadline !== undefined && Date.parse(found.sentAt) > deadline) found = null;
     if (found) {
       ex.signals.consumed(name, found.id);
       return found;

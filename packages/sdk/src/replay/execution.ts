@@ -14,6 +14,8 @@ import { workflowInput } from "./workflow-input.js";
 
 export type { ExecutionOptions } from "./execution-core.js";
 
+type Failed = Extract<Outcome, { status: "failed" }>;
+
 /**
  * One execution of a run: drives the workflow function against its history, answering
  * recorded calls from the log and performing the rest through the host, and decides how
@@ -24,6 +26,11 @@ export class Execution extends ExecutionCore {
   readonly ctx: WorkflowContext;
   private readonly timeoutMs: number | undefined;
   private cancelDeadline: (() => void) | undefined;
+  /** The first write the log refused, and the seq its events began at. */
+  private refusal: { error: Error; seq: number } | undefined;
+  private refusedEnd = false;
+  /** The run's onFailure ran in this execution (its record may have been refused since). */
+  private ranRunHook = false;
 
   constructor(options: ExecutionOptions) {
     super(options);
@@ -57,16 +64,39 @@ export class Execution extends ExecutionCore {
     // A flush in flight finishes before the caller records the outcome after it; if it
     // failed, what it carried is not in the log, and an ending recorded after it would leave
     // a gap in the run's seq.
+    let final = outcome;
     if (this.flushing) {
       const failed = await this.flushing.then(
         () => undefined,
         (error: unknown) => toError(error),
       );
-      if (failed && outcome.status !== "aborted" && this.settledWith === outcome) return { status: "aborted", reason: failed };
+      // The run ended while a flush that then failed was in flight: what it recorded after
+      // that flush is void. A refusal still fails the run (after what is durable); anything
+      // else (the lease is gone) leaves it to its next owner.
+      if (failed && outcome.status !== "aborted") final = this.refusal ? this.recordRefusal() : { status: "aborted", reason: failed };
     }
-    const final = this.settledWith ?? outcome;
-    if (final.status === "failed" || final.status === "diverged") return this.afterFailure(final);
-    return final;
+    if (final.status === "failed" || final.status === "diverged") final = await this.afterFailure(final);
+    return this.finish(final);
+  }
+
+  /**
+   * Has the host record the end. If the log refuses it (a value it cannot store), the run
+   * fails in its place: walking away would leave the run leased, to be claimed again and
+   * its last step run again, forever. A failure the log refuses as well is thrown.
+   */
+  private async finish(outcome: Outcome): Promise<Outcome> {
+    if (!this.host.live) return outcome;
+    const { events, logs } = this.takePending();
+    try {
+      await this.host.end(outcome, events, logs);
+      return outcome;
+    } catch (thrown) {
+      const error = toError(thrown);
+      if (outcome.status === "aborted" || this.refusedEnd || !this.host.isRefusal(error)) throw error;
+      this.refusedEnd = true;
+      this.refusal = { error, seq: events[0]?.seq ?? this.nextEventSeq };
+      return this.finish(await this.afterFailure(this.recordRefusal()));
+    }
   }
 
   /** Cancels the run: signals are aborted and the run ends `cancelled`. */
@@ -86,14 +116,24 @@ export class Execution extends ExecutionCore {
   }
 
   protected persistFailed(error: Error, firstSeq: number | undefined): void {
+    if (firstSeq !== undefined && this.host.isRefusal(error)) this.refusal ??= { error, seq: firstSeq };
+    // Once the run has ended, run() decides with the outcome in hand.
     if (this.settledWith) return;
-    if (firstSeq === undefined || !this.host.isRefusal(error)) {
+    if (!this.refusal) {
       this.abort(error);
       return;
     }
     this.abortController.abort(error);
-    this.rewindTo(firstSeq);
-    this.fail(new DatabaseError(`the event log refused this run's writes: ${error.message}`, error));
+    this.settle(this.recordRefusal());
+  }
+
+  /** The refused flush and everything recorded after it are void; the run fails in their place. */
+  private recordRefusal(): Failed {
+    const { error, seq } = this.refusal!;
+    this.rewindTo(seq);
+    const failure = new DatabaseError(`the event log refused this run's writes: ${error.message}`, error);
+    this.host.reportError(`run ${this.runId} fails: ${failure.message}`, { runId: this.runId, workflowName: this.workflow.name });
+    return this.recordFailure(failure);
   }
 
   private timeOut(): void {
@@ -131,10 +171,15 @@ export class Execution extends ExecutionCore {
   }
 
   private fail(error: Error): void {
+    this.settle(this.recordFailure(error));
+  }
+
+  /** Records `RunFailed` for `error` (with the position whose failure it reports, if any). */
+  private recordFailure(error: Error): Failed {
     const position = failedPosition(error);
     const serialized = serializeError(error);
     this.record(EventKind.RunFailed, null, null, position === undefined ? { error: serialized } : { error: serialized, position });
-    this.settle({ status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) });
+    return { status: "failed", error: serialized, thrown: error, ...(position === undefined ? {} : { position }) };
   }
 
   /**
@@ -145,7 +190,8 @@ export class Execution extends ExecutionCore {
    */
   private async afterFailure(outcome: Extract<Outcome, { status: "failed" | "diverged" }>): Promise<Outcome> {
     const hook = this.workflow.options.onFailure;
-    if (!hook || !this.host.live || this.history.hooksDone.has("run")) return outcome;
+    if (!hook || !this.host.live || this.history.hooksDone.has("run") || this.ranRunHook) return outcome;
+    this.ranRunHook = true;
     const error: SerializedError = outcome.status === "failed" ? outcome.error : serializeError(outcome.error);
     const { events, logs } = this.takePending();
     try {

@@ -1,6 +1,7 @@
 import type { NewEvent } from "../events.js";
 import type { SerializedError } from "../error-codec.js";
 import type { CircuitBreaker } from "../breaker.js";
+import type { Outcome } from "./outcome.js";
 
 /** A line of `ctx.log` / `stepCtx.log`. */
 export interface LogEntry {
@@ -94,7 +95,13 @@ export interface ExecutionHost extends HostTimers {
   /** Appends events (and log lines) durably, fenced by the run's lease. */
   persist(events: NewEvent[], logs: LogEntry[]): Promise<void>;
   /**
-   * True when an error of `persist` means the log refuses what was sent (a value the
+   * Records how this execution of the run ended: its last events and log lines with the
+   * run's move (completed, failed, suspended, cancelled, handed back; nothing once the lease
+   * is lost). Rejects like `persist`; a refusal makes the engine fail the run instead.
+   */
+  end(outcome: Outcome, events: NewEvent[], logs: LogEntry[]): Promise<void>;
+  /**
+   * True when an error of `persist` or `end` means the log refuses what was sent (a value the
    * database cannot store): retrying cannot help, so the run fails instead.
    */
   isRefusal(error: unknown): boolean;

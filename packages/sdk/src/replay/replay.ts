@@ -79,6 +79,7 @@ const replayHost = (clock: () => number): ExecutionHost => ({
   live: false,
   now: clock,
   persist: () => Promise.resolve(),
+  end: () => Promise.resolve(),
   isRefusal: () => false,
   readSignal: () => Promise.resolve(null),
   startChild: () => Promise.reject(new Error("replay cannot start children")),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "./cli-error.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
 import { describeFailure } from "./errors-out.js";
@@ -16,7 +17,7 @@ Usage:
   reprise dev [entry] [--port 54329]           embedded Postgres in .reprise/, a worker for entry's workflows
   reprise worker <entry> [--concurrency N] [--metrics-port 9464 [--metrics-host H]]
                                                a production worker (DATABASE_URL); Prometheus at /metrics
-  reprise migrate                              apply the store's migrations
+  reprise migrate [--app-role ROLE]            apply the store's migrations (--app-role: grant ROLE what running needs, no way to change the log)
   reprise runs list [--status S] [--workflow W] [--limit N]
   reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors, the step in flight
   reprise runs logs <id> [--follow] [--step S] [--limit N] [--json]
@@ -38,6 +39,8 @@ Usage:
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
                                                the deploy gate: fails if a recent run would diverge
+  reprise dashboard [--port 7777] [--host 127.0.0.1] [--token T]
+                                               the web dashboard (any host but loopback needs a token)
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -53,6 +56,7 @@ const commands: Record<string, Command> = {
   schedules: schedulesCommand,
   stats: statsCommand,
   replay: replayCommand,
+  dashboard: dashboardCommand,
 };
 
 
