@@ -3,6 +3,7 @@ import { toMillis, type Duration } from "./duration.js";
 import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, ValidationError } from "./errors.js";
 import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
+import { devDatabaseUrl } from "./dev-database.js";
 import { newId } from "./ids.js";
 import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
@@ -17,7 +18,10 @@ import { activeTraceContext } from "./trace-context.js";
 import { findWorkflow } from "./workflow.js";
 import type { DeadLetter, Workflow } from "./workflow-types.js";
 
-/** Options of {@link Client}. Give `connectionString` or `store`. */
+/**
+ * Options of {@link Client}. Give `connectionString` or `store`; with neither, the client
+ * uses `DATABASE_URL`, else the database of a `reprise dev` running for this project.
+ */
 export interface ClientOptions {
   /** Postgres connection string. */
   connectionString?: string;
@@ -51,9 +55,14 @@ export class Client {
   /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
   readonly schedules: ScheduleClient;
 
-  constructor(options: ClientOptions) {
-    if (!options?.connectionString && !options?.store) {
-      throw new ValidationError("new Client() needs a connectionString or a store");
+  constructor(options: ClientOptions = {}) {
+    if (!options.connectionString && !options.store) {
+      // As the CLI does: DATABASE_URL, else the database of a `reprise dev` of this project.
+      const found = process.env.DATABASE_URL || devDatabaseUrl();
+      if (!found) {
+        throw new ValidationError("new Client() needs a connectionString or a store: set DATABASE_URL, pass { connectionString }, or run `reprise dev` in this project");
+      }
+      options = { ...options, connectionString: found };
     }
     this.options = options;
     this.ownsStore = !options.store;

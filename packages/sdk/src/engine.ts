@@ -32,3 +32,4 @@ export type { Timetable } from "./schedule/timetable.js";
 export { slotRun, slotRunId, scheduledInput } from "./schedule/slot-run.js";
 export { parseScheduleTime } from "./schedule/zoned-time.js";
 export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
+export { devDatabaseUrl, DEV_STATE_FILE } from "./dev-database.js";

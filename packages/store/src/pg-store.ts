@@ -63,6 +63,7 @@ export class PgStore implements Store {
     if (!options.pool && !options.connectionString) {
       throw new StoreError(StoreErrorCode.InvalidArgument, "createStore needs a connectionString or a pool");
     }
+    if (options.connectionString !== undefined) checkConnectionString(options.connectionString);
     this.schema = options.schema ?? "reprise";
     this.s = quoteSchema(this.schema);
     this.channel = channelOf(this.schema);
@@ -364,6 +365,30 @@ export class PgStore implements Store {
     await this.leasePool?.end();
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+/**
+ * A connection string node-postgres would misread is refused here, in words: "notaurl"
+ * otherwise fails later as `getaddrinfo ENOTFOUND base`. A URL (postgres:// or
+ * postgresql://) or a Unix socket directory (an absolute path) is accepted.
+ */
+function checkConnectionString(text: string): void {
+  if (typeof text !== "string" || text.trim() === "") throw new StoreError(StoreErrorCode.InvalidArgument, "the connection string is empty");
+  if (text.startsWith("/")) return;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new StoreError(StoreErrorCode.InvalidArgument, `the connection string is not a postgres:// URL: ${JSON.stringify(redact(text))}`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new StoreError(StoreErrorCode.InvalidArgument, `the connection string is not a postgres:// URL (it starts with ${url.protocol}//)`);
+  }
+}
+
+/** The text without a password, for an error message. */
+function redact(text: string): string {
+  return text.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }
 
 /**

@@ -1,7 +1,7 @@
 export { Worker } from "./worker.js";
 export type { WorkerOptions, ResolvedWorkerOptions, MetricsOptions } from "./options.js";
 export { consoleLogger, silentLogger } from "./logger.js";
-export type { WorkerLogger, LogLevel } from "./logger.js";
+export type { WorkerLogger, LogLevel, LogFormat, ConsoleLoggerOptions } from "./logger.js";
 export { LeaseLostError, WorkerConfigError } from "./errors.js";
 export { Scheduler } from "./scheduler/scheduler.js";
 export type { SchedulerOptions, TickReport } from "./scheduler/scheduler.js";

@@ -80,7 +80,12 @@ function isWorkflow(value: unknown): value is AnyWorkflow {
 function collectWorkflows(module: Record<string, unknown>): AnyWorkflow[] {
   const found = new Map<string, AnyWorkflow>();
   const add = (value: unknown) => {
-    if (isWorkflow(value)) found.set(value.name, value);
+    if (!isWorkflow(value)) return;
+    const seen = found.get(value.name);
+    // The same definition exported twice is one workflow; two definitions of one name would
+    // leave it to chance which code runs a run.
+    if (seen && seen !== value) throw new UsageError(`the entry defines two workflows named "${value.name}": give each a name of its own`);
+    found.set(value.name, value);
   };
   for (const value of Object.values(module)) {
     add(value);
