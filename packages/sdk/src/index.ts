@@ -22,7 +22,9 @@ export type {
 export type { Schema } from "./schema.js";
 export { Client } from "./client.js";
 export type { ClientOptions } from "./client.js";
-export type { StartOptions, RunInfo, RunStatus, ListRunsOptions } from "./run-info.js";
+export type { StartOptions, RunInfo, RunStatus, ListRunsOptions, InFlightStep } from "./run-info.js";
+export type { RunLogLine, LogsOptions } from "./run-logs.js";
+export type { StatsOptions, WorkflowStats } from "./stats.js";
 export { RunHandle } from "./run-handle.js";
 export { toMillis } from "./duration.js";
 export type { Duration } from "./duration.js";

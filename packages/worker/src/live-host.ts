@@ -1,5 +1,5 @@
 import type { CircuitBreaker, LogEntry, SerializedError } from "@reprise/sdk";
-import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome } from "@reprise/sdk/engine";
+import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type StepAttemptScope, type StepAttemptStart } from "@reprise/sdk/engine";
 import { isConnectionError, isRefusedValue } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
@@ -15,6 +15,10 @@ export interface HostedRun {
   end(outcome: Outcome, events: readonly NewEvent[], logs: readonly LogEntry[]): Promise<void>;
   /** Stops the run at once: its lease is gone. */
   leaseLost(error: Error): void;
+  /** Observes one step attempt (metrics, spans, the steps in flight). */
+  stepAttempt(start: StepAttemptStart): StepAttemptScope;
+  /** The trace context a child run is parented on (the run's span), if traced. */
+  childTraceContext(): string | undefined;
 }
 
 /**
@@ -70,6 +74,7 @@ export class LiveHost implements ExecutionHost {
           timeoutMs: child.timeoutMs,
           parentId: child.parentId,
           fingerprint: child.fingerprint,
+          traceContext: this.task.childTraceContext(),
         },
       ]);
       if (created.has(child.id)) return { parentId: child.parentId, workflow: child.workflow };
@@ -113,6 +118,10 @@ export class LiveHost implements ExecutionHost {
     if (result?.opened) {
       this.runtime.logger.warn(`circuit breaker "${breaker.name}" opened`, { breaker: breaker.name, runId: this.task.id });
     }
+  }
+
+  onStepAttempt(start: StepAttemptStart): StepAttemptScope {
+    return this.task.stepAttempt(start);
   }
 
   print(entry: LogEntry, runId: string, workflowName: string): void {
