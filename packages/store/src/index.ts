@@ -52,3 +52,4 @@ export type {
   EvaluationLocks,
   AlertLogLine,
 } from "./alerts/alert-records.js";
+export type { SeriesBucket, SeriesFilter } from "./queries/run-series.js";

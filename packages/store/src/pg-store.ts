@@ -18,6 +18,7 @@ import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
 import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
 import { queueDepths, type QueueDepth } from "./queries/queue-depths.js";
+import { runSeries, type SeriesBucket, type SeriesFilter } from "./queries/run-series.js";
 import { runStats, type StatsFilter, type WorkflowStatsRecord } from "./queries/run-stats.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { saveProgress, type ProgressUpdate } from "./queries/save-progress.js";
@@ -302,6 +303,10 @@ export class PgStore implements Store {
     // The primary key (run_id, id) serves the filter on the run, the cursor and the order.
     const rows = await query.orderBy("id").limit(Math.min(Math.max(limit, 1), 10_000)).execute();
     return rows.map((r) => ({ ...r, id: String(r.id) }));
+  }
+
+  runSeries(filter: SeriesFilter): Promise<SeriesBucket[]> {
+    return runSeries(this.pool, this.s, filter);
   }
 
   async runStats(filter: StatsFilter = {}): Promise<WorkflowStatsRecord[]> {

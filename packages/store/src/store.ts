@@ -13,6 +13,7 @@ import type { InboxRow } from "./queries/read-signal.js";
 import type { RenewedLease } from "./queries/renew-leases.js";
 import type { QueueDepth } from "./queries/queue-depths.js";
 import type { StatsFilter, WorkflowStatsRecord } from "./queries/run-stats.js";
+import type { SeriesBucket, SeriesFilter } from "./queries/run-series.js";
 import type { ProgressUpdate } from "./queries/save-progress.js";
 import type { NewRun } from "./queries/start-runs.js";
 import type { MigrateOptions } from "./migrate.js";
@@ -260,6 +261,8 @@ export interface Store {
   logs(runId: string, filter?: number | LogFilter): Promise<LogRecord[]>;
   /** Per-workflow stats of a window, from the event log (see queries/run-stats). */
   runStats(filter?: StatsFilter): Promise<WorkflowStatsRecord[]>;
+  /** Endings, retries and recoveries per time bucket of a window (the dashboard's charts). */
+  runSeries(filter: SeriesFilter): Promise<SeriesBucket[]>;
   /** Runs claimable now per queue, and how long the oldest has been due. */
   queueDepths(queues: readonly string[]): Promise<QueueDepth[]>;
   /** Newest first. */
