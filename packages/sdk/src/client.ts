@@ -8,6 +8,7 @@ import { devDatabaseUrl } from "./dev-database.js";
 import { newId } from "./ids.js";
 import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { resolveLogsOptions, toRunLogLine, type LogsOptions, type RunLogLine } from "./run-logs.js";
 import { newRunId, runIdOf } from "./run-id.js";
 import { toRunInfo, type ListRunsOptions, type RunInfo, type StartOptions } from "./run-info.js";
 import { TERMINAL_STATUSES } from "./run-status.js";
@@ -19,6 +20,8 @@ import { EventClient, type EmitOptions, type EmitResult } from "./event/event-cl
 import { PAYLOAD_KEY, placeValue, resolvePayloadLimits, type PayloadLimits, type PayloadOptions } from "./payload.js";
 import { loadEventValues, loadStoredValues } from "./stored-values.js";
 import { toVersionInfo, type VersionInfo } from "./version-info.js";
+import { resolveStatsOptions, toWorkflowStats, type StatsOptions, type WorkflowStats } from "./stats.js";
+import { activeTraceContext } from "./trace-context.js";
 
 /**
  * Options of {@link Client}. Give `connectionString` or `store`; with neither, the client
@@ -135,8 +138,10 @@ export class Client {
     // that only the registry of declared workflows can vouch for.
     if (!isImplementation(wf) && options.allowUndeclared !== true) await this.assertDeclared(wf.name);
     const payloads = stored.outOfLine ? [{ runId: id, id: stored.outOfLine.id, text: stored.outOfLine.text }] : [];
+    // The caller's span, if it is in one: the worker parents the run's spans on it.
+    const traceContext = activeTraceContext();
     const created = await this.call((s) =>
-      s.startRuns([{ id, workflow: wf.name, queue, input: stored.text, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint }], payloads),
+      s.startRuns([{ id, workflow: wf.name, queue, input: stored.text, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint, traceContext }], payloads),
     );
     if (!created.has(id)) {
       const existing = await this.call((s) => s.getRun(id));
@@ -250,6 +255,43 @@ export class Client {
     runIdOf(runId);
     const [value] = await this.call((s) => loadStoredValues(s, runId, [{ [PAYLOAD_KEY]: { id, bytes: 0 } }] as const));
     return value;
+  }
+
+  /**
+   * A run's `ctx.log` / `stepCtx.log` lines, oldest first. A running step's lines are
+   * written about once a second while it runs, so they are here before it ends (and after
+   * its worker died).
+   *
+   * ```ts
+   * for (const line of await client.logs(runId, { step: "charge" })) console.log(line.at, line.message);
+   * ```
+   *
+   * @throws RunNotFoundError; ValidationError for a bad `step`, `limit` or `after`
+   */
+  async logs(runId: string, options: LogsOptions = {}): Promise<RunLogLine[]> {
+    runIdOf(runId);
+    const filter = resolveLogsOptions(options);
+    const rows = await this.call((s) => s.logs(runId, filter));
+    // No line: the run may not exist. (A line's run always does: logs are pruned with it.)
+    if (rows.length === 0 && !(await this.call((s) => s.getRun(runId)))) throw new RunNotFoundError(runId);
+    return rows.map((r) => toRunLogLine(runId, r));
+  }
+
+  /**
+   * Success rate, retries, time to recovery and durations per workflow, over the runs that
+   * ended in a window, from the event log (every worker's runs).
+   *
+   * ```ts
+   * const [checkout] = await client.stats({ workflow: "checkout", since: "24h" });
+   * console.log(checkout?.successRate, checkout?.meanTimeToRecoveryMs);
+   * ```
+   *
+   * @throws ValidationError for a bad `workflow` or `since`
+   */
+  async stats(options: StatsOptions = {}): Promise<WorkflowStats[]> {
+    const window = resolveStatsOptions(options);
+    const rows = await this.call((s) => s.runStats(window));
+    return rows.map(toWorkflowStats);
   }
 
   /** Newest first. Values stored out of line are left as their references (`status()` loads them). */

@@ -17,7 +17,11 @@ import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
 import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
+import { queueDepths, type QueueDepth } from "./queries/queue-depths.js";
+import { runSeries, type SeriesBucket, type SeriesFilter } from "./queries/run-series.js";
+import { runStats, type StatsFilter, type WorkflowStatsRecord } from "./queries/run-stats.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
+import { saveProgress, type ProgressUpdate } from "./queries/save-progress.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
 import type { Database, RunsTable } from "./schema.js";
 import { PgSchedules } from "./schedules/schedules.js";
@@ -31,9 +35,11 @@ import type {
   CancelArgs,
   DeadLetterFilter,
   DeadLetterRecord,
+  LogFilter,
   LogRecord,
   RunEnd,
   RunFilter,
+  RunProgress,
   RunRecord,
   RunVersion,
   Store,
@@ -172,6 +178,10 @@ export class PgStore implements Store {
 
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
     return saveHeartbeat(this.pool, this.s, args);
+  }
+
+  saveProgress(args: { owner: string; runs: readonly ProgressUpdate[] }): Promise<Set<string>> {
+    return saveProgress(this.pool, this.s, args);
   }
 
   /** Asks circuit breaker `name` whether a call may go through (see breaker-permit). */
@@ -318,15 +328,30 @@ export class PgStore implements Store {
     }));
   }
 
-  async logs(runId: string, limit = 1000): Promise<LogRecord[]> {
-    const rows = await this.db
+  async logs(runId: string, filter: number | LogFilter = {}): Promise<LogRecord[]> {
+    const { limit = 1000, step, afterId } = typeof filter === "number" ? { limit: filter } : filter;
+    let query = this.db
       .selectFrom("logs")
-      .select(["at", "level", "message", "fields", "position", "step", "attempt"])
-      .where("run_id", "=", runId)
-      .orderBy("id")
-      .limit(limit)
-      .execute();
-    return rows;
+      .select(["id", "at", "level", "message", "fields", "position", "step", "attempt"])
+      .where("run_id", "=", runId);
+    if (typeof step === "number") query = query.where("position", "=", step);
+    else if (step !== undefined) query = query.where("step", "=", step);
+    if (afterId !== undefined) query = query.where("id", ">", afterId);
+    // The primary key (run_id, id) serves the filter on the run, the cursor and the order.
+    const rows = await query.orderBy("id").limit(Math.min(Math.max(limit, 1), 10_000)).execute();
+    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  }
+
+  runSeries(filter: SeriesFilter): Promise<SeriesBucket[]> {
+    return runSeries(this.pool, this.s, filter);
+  }
+
+  async runStats(filter: StatsFilter = {}): Promise<WorkflowStatsRecord[]> {
+    return runStats(this.pool, this.s, filter);
+  }
+
+  async queueDepths(queues: readonly string[]): Promise<QueueDepth[]> {
+    return queueDepths(this.pool, this.s, queues);
   }
 
   async deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
@@ -445,6 +470,8 @@ function toRunRecord(row: Selectable<RunsTable> & { version_live: boolean | null
     version: row.version,
     pinned: row.pinned,
     versionLive: row.version_live,
+    leaseEpoch: row.lease_epoch,
+    progress: (row.progress as RunProgress | null) ?? null,
   };
 }
 

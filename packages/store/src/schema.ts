@@ -22,6 +22,8 @@ export interface Database {
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
+/** A JSON column that inserts may leave out. */
+type OptionalJson = ColumnType<unknown, string | null | undefined, string | null>;
 
 export interface RunsTable {
   id: string;
@@ -48,6 +50,10 @@ export interface RunsTable {
   /** The version of the worker that first ran it, and whether it is pinned to it (migration 0009). */
   version: Generated<string | null>;
   pinned: Generated<boolean>;
+  /** `{ traceparent, tracestate? }` of the span active where the run was started (migration 0006). */
+  trace_context: OptionalJson;
+  /** The steps in flight, as the worker holding the run last wrote them (migration 0006). */
+  progress: OptionalJson;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

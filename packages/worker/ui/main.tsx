@@ -2,6 +2,7 @@ import { render } from "preact";
 import { Link } from "./components.js";
 import { AlertsPage } from "./pages/alerts.js";
 import { BreakersPage } from "./pages/breakers.js";
+import { ChartsPage } from "./pages/charts.js";
 import { DeadLettersPage } from "./pages/dead-letters.js";
 import { RunPage } from "./pages/run.js";
 import { RunsPage } from "./pages/runs.js";
@@ -14,6 +15,7 @@ const SECTIONS: [string, string][] = [
   ["/schedules", "Schedules"],
   ["/breakers", "Breakers"],
   ["/dead-letters", "Dead letters"],
+  ["/charts", "Charts"],
 ];
 
 function Page(props: { path: string; query: URLSearchParams }) {
@@ -28,6 +30,8 @@ function Page(props: { path: string; query: URLSearchParams }) {
       return <BreakersPage />;
     case "/dead-letters":
       return <DeadLettersPage />;
+    case "/charts":
+      return <ChartsPage query={props.query} />;
     default:
       return <RunsPage query={props.query} />;
   }

@@ -11,6 +11,7 @@ import { markPosition } from "./failure-position.js";
 import { findKind } from "./history-index.js";
 import { LazyValue } from "./lazy-value.js";
 import { payloadRefOf } from "../payload.js";
+import type { StepAttemptScope } from "./host.js";
 
 const STEP_KINDS: ReadonlySet<string> = new Set([
   EventKind.StepCompleted,
@@ -72,11 +73,16 @@ async function continueStep<T>(
 
   let attempt = 1;
   let retryAt: number | undefined;
+  let firstFailureAt: number | undefined;
   for (const event of recorded) {
     if (event.kind !== EventKind.StepAttemptFailed) continue;
     const payload = event.payload as StepAttemptFailedPayload;
     attempt = Math.max(attempt, payload.attempt + 1);
     retryAt = Date.parse(payload.retryAt);
+    if (firstFailureAt === undefined) {
+      const failedAt = Date.parse(payload.startedAt) + (payload.durationMs ?? 0);
+      firstFailureAt = Number.isFinite(failedAt) ? failedAt : new Date(event.createdAt).getTime();
+    }
   }
   if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
 
@@ -91,19 +97,29 @@ async function continueStep<T>(
     if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
     const startedAt = new Date(ex.host.now()).toISOString();
     const started = ex.host.monotonic();
+    const scope = ex.host.onStepAttempt?.(
+      firstFailureAt === undefined ? { position, name, attempt, startedAt } : { position, name, attempt, startedAt, firstFailureAt },
+    );
     let result: AttemptResult;
     ex.begin();
     try {
-      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs);
+      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs, scope);
+    } catch (error) {
+      scope?.end({ outcome: "abandoned", durationMs: ex.host.monotonic() - started });
+      throw error;
     } finally {
       ex.end();
     }
-    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
-    if (ex.settled) return ex.stranded();
     const durationMs = Math.round((ex.host.monotonic() - started) * 1000) / 1000;
+    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
+    if (ex.settled) {
+      scope?.end({ outcome: "abandoned", durationMs });
+      return ex.stranded();
+    }
 
     if (result.ok) {
       ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.stored.text }, result.stored.outOfLine);
+      scope?.end({ outcome: "succeeded", durationMs });
       return (result.text === undefined ? undefined : JSON.parse(result.text)) as T;
     }
 
@@ -111,6 +127,8 @@ async function continueStep<T>(
     // Resolved only on failure: the success path stays as short as it can be.
     const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
     const decision = decideRetry(policy, result.error, attempt, options.retryIf);
+    firstFailureAt ??= ex.host.now();
+    scope?.end({ outcome: "failed", durationMs, retrying: decision.retry, error: result.error });
     if (decision.retry) {
       const retryAtMs = ex.host.now() + decision.delayMs;
       ex.record(EventKind.StepAttemptFailed, position, name, {
@@ -145,6 +163,7 @@ async function attemptOnce<T>(
   options: StepOptions<T>,
   attempt: number,
   timeoutMs: number | undefined,
+  scope: StepAttemptScope | undefined,
 ): Promise<AttemptResult> {
   const breaker = options.breaker;
   if (breaker) {
@@ -154,7 +173,8 @@ async function attemptOnce<T>(
   const abort = new StepAbort(ex.abortController.signal);
   let cancelTimeout: (() => void) | undefined;
   try {
-    const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, abort)));
+    const call = () => fn(stepContext(ex, position, name, attempt, abort));
+    const work = Promise.resolve().then(scope ? () => scope.run(call) : call);
     let value: T;
     if (timeoutMs === undefined) {
       value = await work;

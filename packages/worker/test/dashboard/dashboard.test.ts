@@ -58,6 +58,11 @@ const paging = workflow({ name: "pages-someone" }, async (ctx) =>
   }),
 );
 
+let openGate: () => void = () => undefined;
+const gated = workflow({ name: "gated" }, async (ctx) =>
+  ctx.step("wait-for-gate", () => new Promise<string>((resolve) => (openGate = () => resolve("through")))),
+);
+
 let worker: Worker;
 let served: ServedDashboard;
 let browser: Browser;
@@ -68,7 +73,8 @@ beforeAll(async () => {
   await store.migrate();
   worker = new Worker({
     store,
-    workflows: [charge, pipeline, approval, hostile, fanout, paging],
+    workflows: [charge, pipeline, approval, hostile, fanout, paging, gated],
+    progressInterval: "100ms",
     pollInterval: "50ms",
     logger: silentLogger,
     migrate: false,
@@ -168,6 +174,31 @@ test("an alert is acknowledged from the page", async () => {
   await row.locator("[data-testid=alert-status]", { hasText: "acknowledged" }).waitFor();
   const [alert] = (await client.alerts.list()).filter((a) => a.runId === handle.id);
   expect(alert).toMatchObject({ status: "acknowledged", acknowledgedBy: "dashboard" });
+});
+
+test("a run's page shows the step in flight: its attempt, its worker and how long it has run", async () => {
+  const handle = await client.start(gated, undefined);
+  await expect.poll(async () => (await handle.status()).currentStep?.name, { timeout: 10_000 }).toBe("wait-for-gate");
+  await page.goto(`${served.url}/runs/${handle.id}`);
+  const inFlight = page.locator("[data-testid=in-flight]");
+  await inFlight.waitFor();
+  const text = await inFlight.textContent();
+  expect(text).toContain("wait-for-gate");
+  expect(text).toContain("attempt 1");
+  expect(text).toContain(worker.id);
+  openGate();
+  await page.locator("h1 [data-testid=status]", { hasText: "completed" }).waitFor({ timeout: 15_000 });
+  expect(await inFlight.count()).toBe(0);
+});
+
+test("the charts show success rate, throughput, retries and time to recovery from the log", async () => {
+  await page.goto(`${served.url}/charts?since=1h`);
+  for (const chart of ["chart-success", "chart-throughput", "chart-retries", "chart-recovery"]) await page.locator(`[data-testid=${chart}]`).waitFor();
+  // The runs of the tests before this one: charge-card failed, then completed after its retry.
+  const row = page.locator("[data-testid=stats-table] tr").filter({ hasText: "charge-card" });
+  expect(await row.textContent()).toContain("50.0%");
+  expect(await page.locator("[data-testid=chart-throughput] rect").count()).toBeGreaterThan(0);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-charts.png"), fullPage: true });
 });
 
 test("names and errors a workflow recorded are shown as text: nothing they hold runs in the page", async () => {
