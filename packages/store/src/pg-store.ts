@@ -18,6 +18,10 @@ import { readSignal, type InboxRow } from "./queries/read-signal.js";
 import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
+import { existingRuns } from "./queries/existing-runs.js";
+import { transactionalStep, type StepCompletion, type StepLease, type TransactionalStepOutcome } from "./operations/transactional-step.js";
+import { callerQueryable, type CallerTransaction } from "./caller-transaction.js";
+import type { StepTransaction } from "./step-transaction.js";
 import type { Database, RunsTable } from "./schema.js";
 import { PgSchedules } from "./schedules/schedules.js";
 import type {
@@ -80,8 +84,21 @@ export class PgStore implements Store {
   // ---- the hot path --------------------------------------------------------------------
 
   /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
-  startRuns(runs: readonly NewRun[]): Promise<Set<string>> {
-    return startRuns(this.pool, this.s, this.channel, runs);
+  startRuns(runs: readonly NewRun[], options: { transaction?: CallerTransaction | undefined } = {}): Promise<Set<string>> {
+    const db = options.transaction ? callerQueryable(options.transaction) : this.pool;
+    return startRuns(db, this.s, this.channel, runs);
+  }
+
+  existingRuns(ids: readonly string[], options: { transaction?: CallerTransaction | undefined } = {}): Promise<Map<string, string>> {
+    return existingRuns(options.transaction ? callerQueryable(options.transaction) : this.pool, this.s, ids);
+  }
+
+  withTransaction<T>(fn: (transaction: CallerTransaction) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
+  }
+
+  transactionalStep(lease: StepLease, body: (tx: StepTransaction) => Promise<StepCompletion>): Promise<TransactionalStepOutcome> {
+    return transactionalStep(this.pool, this.s, lease, body);
   }
 
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
