@@ -5,7 +5,7 @@ export type { ExecutionOptions } from "./replay/execution.js";
 export type { Outcome } from "./replay/outcome.js";
 export { HistoryIndex } from "./replay/history-index.js";
 export { eventLoopTimers } from "./replay/event-loop-timers.js";
-export type { ExecutionHost, HostTimers, InboxSignal, ChildStart, ChildOutcome, BreakerPermit } from "./replay/host.js";
+export type { ExecutionHost, HostTimers, InboxSignal, ChildStart, ChildOutcome, BreakerPermit, TransactionAttempt } from "./replay/host.js";
 export { HISTORY_FORMAT } from "./replay/exported-history.js";
 export type { NewEvent } from "./events.js";
 export { TERMINAL_KINDS } from "./events.js";

@@ -10,6 +10,8 @@ export type {
   WorkflowContext,
   StepContext,
   StepOptions,
+  TransactionContext,
+  TransactionOptions,
   WaitForSignalOptions,
   ChildOptions,
   MapOptions,
@@ -19,6 +21,7 @@ export type {
   FailureInfo,
   Logger,
 } from "./workflow-types.js";
+export type { TransactionQueryResult } from "./transaction-context.js";
 export type { Schema } from "./schema.js";
 export { Client } from "./client.js";
 export type { ClientOptions } from "./client.js";
