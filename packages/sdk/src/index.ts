@@ -25,7 +25,7 @@ export type { TransactionQueryResult } from "./transaction-context.js";
 export type { Schema } from "./schema.js";
 export { Client } from "./client.js";
 export type { ClientOptions } from "./client.js";
-export type { StartOptions, RunInfo, RunStatus, ListRunsOptions } from "./run-info.js";
+export type { StartOptions, StartTransaction, StartManyItem, RunInfo, RunStatus, ListRunsOptions } from "./run-info.js";
 export { RunHandle } from "./run-handle.js";
 export { toMillis } from "./duration.js";
 export type { Duration } from "./duration.js";
