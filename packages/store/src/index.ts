@@ -22,6 +22,7 @@ export type { CallerTransaction, KyselyTransactionLike } from "./caller-transact
 export type { StepTransaction, TransactionQueryResult } from "./step-transaction.js";
 export type { StepLease, StepCompletion, TransactionalStepOutcome } from "./operations/transactional-step.js";
 export type { ClaimedRun, ClaimArgs, SharedLimits } from "./queries/claim-runs.js";
+export { CLAIM_SESSION } from "./queries/claim-runs.js";
 export type { AppendArgs } from "./queries/append-event.js";
 export type { CommitBatch, AppendEvent, RunMove, LogLine } from "./queries/commit-runs.js";
 export type { RenewedLease } from "./queries/renew-leases.js";

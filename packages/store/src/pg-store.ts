@@ -11,7 +11,7 @@ import { signalRun, type SignalResult } from "./operations/signal-run.js";
 import { appendEvent, type AppendArgs } from "./queries/append-event.js";
 import { breakerPermit } from "./queries/breaker-permit.js";
 import { breakerReport } from "./queries/breaker-report.js";
-import { claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
+import { CLAIM_SESSION, claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
 import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
@@ -136,15 +136,14 @@ export class PgStore implements Store {
   }
 
   /**
-   * Claims and lease renewals commit without waiting for the WAL flush (saving a disk sync
-   * per claim). That is safe: a claim lost in a database crash only puts the run back in
-   * the queue, the fence of every append checks owner and epoch, and the first append after
-   * a claim is a synchronous commit, which flushes the claim's WAL record before its own.
+   * Claims and lease renewals go through connections of their own (see CLAIM_SESSION):
+   * asynchronous commit, and plans that never read a whole table. A store on a pool it was
+   * given claims with that pool's settings.
    */
   private leases(): pg.Pool {
     if (!this.connectionString) return this.pool;
     if (!this.leasePool) {
-      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: "-c synchronous_commit=off" });
+      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: CLAIM_SESSION });
       guard(this.leasePool);
     }
     return this.leasePool;
