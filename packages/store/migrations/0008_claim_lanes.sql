@@ -34,3 +34,46 @@ ALTER TABLE :schema.runs SET (
 );
 -- events is only appended to: vacuumed for its visibility map after 5% new rows (not 20%).
 ALTER TABLE :schema.events SET (autovacuum_vacuum_insert_scale_factor = 0.05);
+
+-- Retention in bounded batches: prune_runs(older_than, max_runs) deletes at most max_runs
+-- finished runs (with their events, signals, heartbeats and logs), oldest first, and returns
+-- how many; call it until it returns 0. prune_runs(older_than) deleted everything in one
+-- transaction: 966k runs took 95 s and 34.7 GB of WAL, and the hot path's p99 quadrupled.
+-- A run that ended before the cutoff was created before it, so the batch is a range of
+-- runs_created (no index of its own to keep up on every run's end): it reads the batch, plus
+-- the runs created before the cutoff that have not ended or ended since. Events go by their
+-- primary key, = ANY of the batch's ids. Planned as that ordered range scan whatever the
+-- statistics say: with statistics of a young schema the batch was a bitmap scan of every run
+-- created before the cutoff, sorted (measured at 100k runs), hence the settings below.
+-- Measured: 1000 runs with 10k events per call in about 0.17 s.
+CREATE FUNCTION :schema.prune_runs(older_than interval, max_runs integer) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off AS $$
+DECLARE
+  ids text[];
+BEGIN
+  IF max_runs IS NULL OR max_runs < 1 THEN
+    RAISE EXCEPTION 'prune_runs: max_runs must be at least 1, got %', max_runs USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM set_config('reprise.pruning', 'on', true);
+  WITH gone AS (
+    DELETE FROM :schema.runs WHERE ctid = ANY (ARRAY(
+      SELECT ctid FROM :schema.runs
+      WHERE created_at < now() - older_than
+        AND status IN ('completed', 'failed', 'cancelled') AND available_at IS NULL
+        AND updated_at < now() - older_than
+      ORDER BY created_at, id
+      LIMIT max_runs
+      FOR UPDATE SKIP LOCKED))
+    RETURNING id
+  )
+  SELECT coalesce(array_agg(id), '{}') INTO ids FROM gone;
+  DELETE FROM :schema.events WHERE run_id = ANY (ids);
+  DELETE FROM :schema.signals WHERE run_id = ANY (ids);
+  DELETE FROM :schema.heartbeats WHERE run_id = ANY (ids);
+  DELETE FROM :schema.logs WHERE run_id = ANY (ids);
+  PERFORM set_config('reprise.pruning', 'off', true);
+  RETURN cardinality(ids);
+END;
+$$;
+REVOKE ALL ON FUNCTION :schema.prune_runs(interval, integer) FROM PUBLIC;
