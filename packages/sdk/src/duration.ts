@@ -40,14 +40,18 @@ export function toMillisOrUndefined(duration: Duration | undefined): number | un
   return duration === undefined ? undefined : toMillis(duration);
 }
 
-/** Formats milliseconds for people: `850ms`, `1.2s`, `3m05s`, `2h10m`. */
+/** Formats milliseconds for people: `850ms`, `1.2s`, `3m05s`, `2h10m`, `7d00h`. */
 export function formatMillis(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 0) return `-${formatMillis(-ms)}`;
   if (ms < 1_000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  if (ms < 3_600_000) {
-    const m = Math.floor(ms / 60_000);
-    return `${m}m${String(Math.round((ms % 60_000) / 1_000)).padStart(2, "0")}s`;
-  }
-  const h = Math.floor(ms / 3_600_000);
-  return `${h}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, "0")}m`;
+  // Rounded once, then split, so that 59.6 s past a minute reads 2m00s, not 1m60s.
+  const seconds = Math.round(ms / 1_000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (seconds < 3_600) return `${Math.floor(seconds / 60)}m${pad(seconds % 60)}s`;
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}h${pad(minutes % 60)}m`;
+  const hours = Math.round(ms / 3_600_000);
+  return `${Math.floor(hours / 24)}d${pad(hours % 24)}h`;
 }

@@ -28,3 +28,5 @@ export type { Timetable } from "./schedule/timetable.js";
 export { slotRun, slotRunId, scheduledInput } from "./schedule/slot-run.js";
 export { parseScheduleTime } from "./schedule/zoned-time.js";
 export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
+export { devDatabaseUrl, DEV_STATE_FILE } from "./dev-database.js";
+export { toAlert, toAlertInfo } from "./alerts/alert-info.js";

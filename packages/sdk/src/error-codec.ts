@@ -1,4 +1,5 @@
 import {
+  AlertNotFoundError,
   CancelledError,
   ChildFailedError,
   CircuitOpenError,
@@ -109,6 +110,7 @@ const errorClasses: Record<string, { prototype: Error }> = {
   DatabaseError,
   ScheduleNotFoundError,
   ScheduleExistsError,
+  AlertNotFoundError,
 };
 
 /**

@@ -25,11 +25,14 @@ export const ErrorCode = {
   ResultTimeout: "RESULT_TIMEOUT",
   ScheduleNotFound: "SCHEDULE_NOT_FOUND",
   ScheduleExists: "SCHEDULE_EXISTS",
+  AlertNotFound: "ALERT_NOT_FOUND",
   ReplayDiverged: "REPLAY_DIVERGED",
   /** The worker no longer holds a run's lease (`@reprise/worker`'s LeaseLostError). */
   LeaseLost: "LEASE_LOST",
   /** A worker's options are invalid (`@reprise/worker`'s WorkerConfigError). */
   WorkerConfig: "WORKER_CONFIG",
+  /** A webhook channel's receiver answered with an error status (`@reprise/worker`'s WebhookError). */
+  WebhookFailed: "WEBHOOK_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -320,5 +323,15 @@ export class ScheduleExistsError extends ValidationError {
       data: { scheduleId },
     });
     this.scheduleId = scheduleId;
+  }
+}
+
+/** No alert has this id. */
+export class AlertNotFoundError extends RepriseError {
+  override name = "AlertNotFoundError";
+  readonly alertId: string;
+  constructor(alertId: string) {
+    super(`no alert with id "${alertId}"`, { code: ErrorCode.AlertNotFound, retryable: false, data: { alertId } });
+    this.alertId = alertId;
   }
 }

@@ -48,6 +48,17 @@ export type {
 } from "./schedule/schedule-info.js";
 export type { Catchup, Overlap } from "./schedule/resolve-spec.js";
 export { formatInZone } from "./schedule/zoned-time.js";
+export type { AlertClient } from "./alerts/alert-client.js";
+export type {
+  Alert,
+  AlertInfo,
+  AlertDeliveryInfo,
+  AlertSeverity,
+  AlertStatus,
+  AlertEvent,
+  AlertNotification,
+  ListAlertsOptions,
+} from "./alerts/alert-info.js";
 export { EventKind } from "./events.js";
 export type {
   HistoryEvent,
@@ -94,6 +105,7 @@ export {
   ResultTimeoutError,
   ScheduleNotFoundError,
   ScheduleExistsError,
+  AlertNotFoundError,
 } from "./errors.js";
 export type { SerializedError } from "./error-codec.js";
 export type { CallDescription } from "./divergence.js";

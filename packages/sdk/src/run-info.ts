@@ -69,6 +69,10 @@ export interface ListRunsOptions {
   limit?: number;
   /** A run id from the previous page: list the runs created before it. */
   after?: string;
+  /** Only runs created at or after this time. */
+  from?: Date;
+  /** Only runs created before this time. */
+  to?: Date;
 }
 
 /** The public view of a stored run. */

@@ -29,7 +29,7 @@ const PUBLIC_VALUES = [
   "CircuitOpenError",
   // what users also need: the errors Client methods throw, the replay gate and history
   // files of golden-history tests, queues with shared limits, the kinds of history events,
-  // and formatting a schedule's slot in its zone
+  // formatting a schedule's slot in its zone, and the error of client.alerts for an unknown id
   "SerializationError",
   "RunNotFoundError",
   "DeadLetterNotFoundError",
@@ -39,6 +39,7 @@ const PUBLIC_VALUES = [
   "ResultTimeoutError",
   "ScheduleNotFoundError",
   "ScheduleExistsError",
+  "AlertNotFoundError",
   "ReplayDivergenceError",
   "replayHistories",
   "exportHistory",

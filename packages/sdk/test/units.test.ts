@@ -81,3 +81,14 @@ describe("JSON and errors", () => {
     expect((back as StepFailedError).cause).toMatchObject({ name: "TypeError", message: "fetch failed" });
   });
 });
+
+test("durations read as people read them, past hours too", async () => {
+  const { formatMillis } = await import("@reprise/sdk/engine");
+  expect(formatMillis(850)).toBe("850ms");
+  expect(formatMillis(1_234)).toBe("1.23s");
+  expect(formatMillis(119_600)).toBe("2m00s");
+  expect(formatMillis(3 * 3_600_000 + 5 * 60_000)).toBe("3h05m");
+  expect(formatMillis(7 * 86_400_000)).toBe("7d00h");
+  expect(formatMillis(7871 * 3_600_000 + 19 * 60_000)).toBe("327d23h");
+  expect(formatMillis(-90_000)).toBe("-1m30s");
+});

@@ -5,6 +5,7 @@ export type {
   StoreOptions,
   RunRecord,
   RunFilter,
+  RunVersion,
   RunEnd,
   CancelArgs,
   DeadLetterRecord,
@@ -33,7 +34,20 @@ export type { CancelResult } from "./operations/cancel-run.js";
 export type { RetryResult } from "./operations/retry-run.js";
 export type { ForkResult } from "./operations/fork-run.js";
 export type { ScheduleStore, SlotFilter } from "./schedules/schedule-store.js";
-export type { ScheduleRow, StoredSchedule, StoredSlot, LateSlot } from "./schedules/schedule-row.js";
+export type { ScheduleRow, StoredSchedule, StoredSlot, LateSlot, OverrunSlot } from "./schedules/schedule-row.js";
 export type { ClaimedSchedule } from "./queries/claim-schedules.js";
 export type { ScheduleAdvance, SlotRecord } from "./queries/advance-schedules.js";
 export type { DeclaredOutcome } from "./queries/sync-declared-schedules.js";
+export type { AlertStore, AlertTransaction, AlertFilter } from "./alerts/alert-store.js";
+export type {
+  AlertRecord,
+  NewAlert,
+  InboxFact,
+  DeliveryRecord,
+  ClaimedDelivery,
+  DeliveryOutcome,
+  LateSlotRef,
+  RuleRegistration,
+  EvaluationLocks,
+  AlertLogLine,
+} from "./alerts/alert-records.js";

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type Selectable } from "kysely";
 import pg from "pg";
+import { PgAlerts } from "./alerts/alerts.js";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
 import { listen, type Listener, type ListenOptions } from "./listener.js";
@@ -33,6 +34,7 @@ import type {
   RunEnd,
   RunFilter,
   RunRecord,
+  RunVersion,
   Store,
   StoreOptions,
   StoreSession,
@@ -48,6 +50,7 @@ import { withTransaction } from "./transaction.js";
 export class PgStore implements Store {
   readonly schema: string;
   readonly schedules: PgSchedules;
+  readonly alerts: PgAlerts;
   readonly channel: string;
   private readonly pool: pg.Pool;
   private readonly db: Kysely<Database>;
@@ -61,6 +64,7 @@ export class PgStore implements Store {
     if (!options.pool && !options.connectionString) {
       throw new StoreError(StoreErrorCode.InvalidArgument, "createStore needs a connectionString or a pool");
     }
+    if (options.connectionString !== undefined) checkConnectionString(options.connectionString);
     this.schema = options.schema ?? "reprise";
     this.s = quoteSchema(this.schema);
     this.channel = channelOf(this.schema);
@@ -70,6 +74,7 @@ export class PgStore implements Store {
     guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
+    this.alerts = new PgAlerts(this.pool, this.db, this.s, this.schema);
   }
 
   get canListen(): boolean {
@@ -167,7 +172,7 @@ export class PgStore implements Store {
   }
 
   /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
-  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined> {
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number; runId?: string }): Promise<{ state: string; opened: boolean } | undefined> {
     return breakerReport(this.pool, this.s, args);
   }
 
@@ -226,6 +231,8 @@ export class PgStore implements Store {
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
     if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
+    if (filter.createdFrom) query = query.where("created_at", ">=", filter.createdFrom);
+    if (filter.createdTo) query = query.where("created_at", "<", filter.createdTo);
     if (filter.after) {
       const after = filter.after;
       query = query.where(({ eb, refTuple, selectFrom }) =>
@@ -242,6 +249,33 @@ export class PgStore implements Store {
       .limit(Math.min(Math.max(filter.limit ?? 50, 1), 10_000))
       .execute();
     return rows.map(toRunRecord);
+  }
+
+  async runVersions(ids: readonly string[]): Promise<RunVersion[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<RunVersion>(
+      `SELECT r.id, r.status, r.updated_at AS "updatedAt",
+              (SELECT coalesce(max(e.seq), -1) FROM ${this.s}.events e WHERE e.run_id = r.id) AS "lastSeq"
+       FROM ${this.s}.runs r WHERE r.id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows;
+  }
+
+  /**
+   * A loose index scan over runs_workflow_created: one index probe per distinct workflow,
+   * however many runs each has (a plain DISTINCT would read every run).
+   */
+  async workflowNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ workflow: string }>(
+      `WITH RECURSIVE w AS (
+         (SELECT workflow FROM ${this.s}.runs ORDER BY workflow LIMIT 1)
+         UNION ALL
+         SELECT (SELECT r.workflow FROM ${this.s}.runs r WHERE r.workflow > w.workflow ORDER BY r.workflow LIMIT 1) FROM w WHERE w.workflow IS NOT NULL
+       )
+       SELECT workflow FROM w WHERE workflow IS NOT NULL`,
+    );
+    return rows.map((r) => r.workflow);
   }
 
   /** A run's events in seq order (empty for an unknown run). */
@@ -330,6 +364,30 @@ export class PgStore implements Store {
     await this.leasePool?.end();
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+/**
+ * A connection string node-postgres would misread is refused here, in words: "notaurl"
+ * otherwise fails later as `getaddrinfo ENOTFOUND base`. A URL (postgres:// or
+ * postgresql://) or a Unix socket directory (an absolute path) is accepted.
+ */
+function checkConnectionString(text: string): void {
+  if (typeof text !== "string" || text.trim() === "") throw new StoreError(StoreErrorCode.InvalidArgument, "the connection string is empty");
+  if (text.startsWith("/")) return;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new StoreError(StoreErrorCode.InvalidArgument, `the connection string is not a postgres:// URL: ${JSON.stringify(redact(text))}`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new StoreError(StoreErrorCode.InvalidArgument, `the connection string is not a postgres:// URL (it starts with ${url.protocol}//)`);
+  }
+}
+
+/** The text without a password, for an error message. */
+function redact(text: string): string {
+  return text.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Database {
   dead_letters: DeadLettersTable;
   schedules: SchedulesTable;
   schedule_slots: ScheduleSlotsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
@@ -121,4 +123,51 @@ export interface ScheduleSlotsTable {
   outcome: string;
   reason: string | null;
   recorded_at: Generated<Date>;
+}
+
+/** Migration 0005. */
+export interface AlertsTable {
+  id: Generated<string>;
+  rule: string;
+  key: string;
+  severity: string;
+  status: Generated<string>;
+  workflow: string;
+  step: string | null;
+  run_id: string;
+  error_name: string;
+  message: string;
+  attempt: number;
+  last_log_lines: ColumnType<string[], string, string>;
+  runbook_url: string | null;
+  run_url: string | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  count: Generated<number>;
+  escalate_at: Date | null;
+  escalate_to: Generated<string[]>;
+  escalated_at: Date | null;
+  acknowledged_by: string | null;
+  acknowledged_at: Date | null;
+  auto_resolve: Generated<boolean>;
+  resolve_after: Date | null;
+  resolve_notify: Generated<string[]>;
+  resolved_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface AlertDeliveriesTable {
+  id: Generated<string>;
+  alert_id: string;
+  channel: string;
+  notification: string;
+  idempotency_key: Generated<string>;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Generated<Date>;
 }

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { CallerTransaction } from "./caller-transaction.js";
+import type { AlertStore } from "./alerts/alert-store.js";
 import type { Listener, ListenOptions } from "./listener.js";
 import type { CancelResult } from "./operations/cancel-run.js";
 import type { ForkResult } from "./operations/fork-run.js";
@@ -67,6 +68,19 @@ export interface RunFilter {
   limit?: number | undefined;
   /** A run id: list the runs created before it (the next page). */
   after?: string | undefined;
+  /** Runs created at or after this. */
+  createdFrom?: Date | undefined;
+  /** Runs created before this. */
+  createdTo?: Date | undefined;
+}
+
+/** How far a run has got: what a live view compares to know that it moved. */
+export interface RunVersion {
+  id: string;
+  status: string;
+  updatedAt: Date;
+  /** The seq of its last event (-1 for none). */
+  lastSeq: number;
 }
 
 /** A row of the dead-letter table. */
@@ -154,6 +168,8 @@ export interface Store {
   readonly canListen: boolean;
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
+  /** Alerts: the inbox the log's triggers fill, evaluation, lifecycle, the delivery outbox. */
+  readonly alerts: AlertStore;
 
   /**
    * Applies missing migrations (safe when processes race); with `applicationRole`, grants
@@ -195,8 +211,11 @@ export interface Store {
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean>;
   /** Asks circuit breaker `name` whether a call may go through. */
   breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }>;
-  /** Records a guarded call's outcome; `opened` is true when this report opened the breaker. */
-  breakerReport(args: { name: string; ok: boolean; failureThreshold: number }): Promise<{ state: string; opened: boolean } | undefined>;
+  /**
+   * Records a guarded call's outcome; `opened` is true when this report opened the breaker.
+   * `runId`: the run whose call it was (a failure that opens the breaker is recorded as its opener).
+   */
+  breakerReport(args: { name: string; ok: boolean; failureThreshold: number; runId?: string }): Promise<{ state: string; opened: boolean } | undefined>;
 
   // ---- operations on one run -------------------------------------------------------------
 
@@ -229,6 +248,10 @@ export interface Store {
   runOutcome(runId: string): Promise<RunEnd | null>;
   /** Every breaker's state. */
   breakers(): Promise<BreakerRecord[]>;
+  /** Status and last event of each of these runs (unknown ids are left out), in one statement. */
+  runVersions(ids: readonly string[]): Promise<RunVersion[]>;
+  /** The names of the workflows that have runs, in order. */
+  workflowNames(): Promise<string[]>;
 
   // ---- plumbing ----------------------------------------------------------------------------
 

@@ -123,7 +123,9 @@ export class LiveHost implements ExecutionHost {
   }
 
   async breakerReport(breaker: CircuitBreaker, ok: boolean): Promise<void> {
-    const result = await this.read(() => this.runtime.store.breakerReport({ name: breaker.name, ok, failureThreshold: breaker.failureThreshold }));
+    const result = await this.read(() =>
+      this.runtime.store.breakerReport({ name: breaker.name, ok, failureThreshold: breaker.failureThreshold, runId: this.task.id }),
+    );
     if (result?.opened) {
       this.runtime.logger.warn(`circuit breaker "${breaker.name}" opened`, { breaker: breaker.name, runId: this.task.id });
     }

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
 import { newId } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
+import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlerts } from "./alerts/alerts-options.js";
 import { WorkerConfigError } from "./errors.js";
 import { consoleLogger, type WorkerLogger } from "./logger.js";
 
@@ -90,6 +91,13 @@ export interface WorkerOptions {
    * @default "1s"
    */
   schedulerInterval?: Duration;
+  /**
+   * Alert rules and the channels they notify. Any number of workers may have them: each
+   * failure is evaluated once, by one of them, and each notification delivered once per
+   * channel. Workers without `alerts` neither evaluate nor deliver.
+   * @default none
+   */
+  alerts?: AlertsOptions;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -112,6 +120,7 @@ export interface ResolvedWorkerOptions {
   readonly hookTimeoutMs: number;
   readonly scheduler: boolean;
   readonly schedulerIntervalMs: number;
+  readonly alerts: ResolvedAlerts | undefined;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -172,5 +181,6 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     hookTimeoutMs: toMillis(options.hookTimeout ?? "1m"),
     scheduler: options.scheduler ?? true,
     schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
+    alerts: options.alerts === undefined ? undefined : resolveAlertsOptions(options.alerts),
   });
 }

@@ -1,5 +1,6 @@
 import { hasSharedLimit } from "@reprise/sdk/engine";
 import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
+import { AlertMonitor } from "./alerts/alert-monitor.js";
 import { ClaimLoop } from "./claim-loop.js";
 import { DatabaseClock } from "./clock.js";
 import { Committer } from "./committer.js";
@@ -33,6 +34,7 @@ export class Worker {
   private readonly claimLoop: ClaimLoop;
   private readonly heartbeat: Heartbeat;
   private readonly scheduler: Scheduler | undefined;
+  private readonly alertMonitor: AlertMonitor | undefined;
   private listener: Listener | undefined;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopped: Promise<void> | undefined;
@@ -85,6 +87,7 @@ export class Worker {
         logger,
       });
     }
+    if (this.options.alerts) this.alertMonitor = new AlertMonitor(this.store, this.options.alerts, this.id, logger);
   }
 
   /** Runs in flight in this process. */
@@ -104,6 +107,8 @@ export class Worker {
     if (this.options.migrate) await this.store.migrate();
     await this.scheduler?.syncDeclared();
     await this.sampleClock();
+    // Before the first claim: failures of the first runs are captured for the rules.
+    await this.alertMonitor?.start();
     // stop() was called while this was getting ready: it waits for this, then cleans up.
     if (this.state !== "starting") return;
     if (this.store.canListen) {
@@ -160,6 +165,8 @@ export class Worker {
     }
     await this.runtime.committer.idle();
     this.runtime.committer.close();
+    // Last: the runs' final failures are recorded, and the alerts they raise may still go out.
+    await this.alertMonitor?.stop();
     this.heartbeat.stop();
     await this.listener?.close();
     this.removeSignalHandlers?.();

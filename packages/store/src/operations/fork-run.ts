@@ -87,12 +87,16 @@ export async function forkRun(
       created_at: now,
     },
   ].map((e, seq) => ({ ...e, seq }));
+  // Copied failures are not new ones: the alert trigger (migration 0005) skips events
+  // written while this is on, in this transaction only.
+  await client.query("SELECT set_config('reprise.copying', 'on', true)");
   await client.query(
     `INSERT INTO ${s}.events (run_id, seq, kind, position, name, payload, created_at)
      SELECT $1, e.seq, e.kind, e.position, e.name, e.payload, e.created_at
      FROM json_to_recordset($2::json) AS e(seq int, kind text, position int, name text, payload jsonb, created_at timestamptz)`,
     [args.newId, JSON.stringify(copy)],
   );
+  await client.query("SELECT set_config('reprise.copying', 'off', true)");
   await client.query("SELECT pg_notify($1, $2)", [channel, `q:${run.queue}`]);
   return { outcome: "forked", id: args.newId, fromPosition: cut, created: true };
 }

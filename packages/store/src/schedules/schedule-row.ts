@@ -56,3 +56,16 @@ export interface LateSlot {
   lateMs: number;
   reason: "started-late" | "not-started" | "not-fired";
 }
+
+/** A slot whose run started in time but had not ended `lateBy` after the slot (it ran long). */
+export interface OverrunSlot {
+  scheduleId: string;
+  workflow: string;
+  slotAt: Date;
+  runId: string;
+  startedAt: Date;
+  /** Null while the run goes on. */
+  endedAt: Date | null;
+  /** How long after the slot the run ended, or has run so far. */
+  lateMs: number;
+}

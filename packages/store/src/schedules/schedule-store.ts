@@ -1,7 +1,7 @@
 import type { ScheduleAdvance, SlotRecord } from "../queries/advance-schedules.js";
 import type { ClaimedSchedule } from "../queries/claim-schedules.js";
 import type { DeclaredOutcome } from "../queries/sync-declared-schedules.js";
-import type { LateSlot, ScheduleRow, StoredSchedule, StoredSlot } from "./schedule-row.js";
+import type { LateSlot, OverrunSlot, ScheduleRow, StoredSchedule, StoredSlot } from "./schedule-row.js";
 
 /** Filters of {@link ScheduleStore.slots}. */
 export interface SlotFilter {
@@ -43,4 +43,9 @@ export interface ScheduleStore {
   slots(id: string, filter?: SlotFilter): Promise<StoredSlot[]>;
   /** Slots whose run started, or has not started, more than `lateByMs` after the slot; oldest first. */
   late(args: { lateByMs: number; since?: Date | undefined; now?: Date | undefined; limit?: number | undefined }): Promise<LateSlot[]>;
+  /**
+   * Slots since `since` whose run started within `lateByMs` of the slot but had not ended
+   * `lateByMs` after it (what {@link late} leaves out of "not finished in time"); oldest first.
+   */
+  overrun(args: { lateByMs: number; since?: Date | undefined; now?: Date | undefined; limit?: number | undefined }): Promise<OverrunSlot[]>;
 }

@@ -5,7 +5,7 @@ import { advanceSchedules, slotJson, type ScheduleAdvance, type SlotRecord } fro
 import { claimSchedules, type ClaimedSchedule } from "../queries/claim-schedules.js";
 import { syncDeclaredSchedules, type DeclaredOutcome } from "../queries/sync-declared-schedules.js";
 import type { Database } from "../schema.js";
-import type { LateSlot, ScheduleRow, StoredSchedule, StoredSlot } from "./schedule-row.js";
+import type { LateSlot, OverrunSlot, ScheduleRow, StoredSchedule, StoredSlot } from "./schedule-row.js";
 import type { ScheduleStore, SlotFilter } from "./schedule-store.js";
 
 
@@ -195,6 +195,28 @@ export class PgSchedules implements ScheduleStore {
          WHERE NOT s.paused AND s.next_fire_at >= t.since AND t.at - s.next_fire_at > $1 * interval '1 millisecond'
        ) late
        ORDER BY "slotAt", "scheduleId"
+       LIMIT $4`,
+      [args.lateByMs, args.since?.toISOString() ?? null, args.now?.toISOString() ?? null, Math.min(Math.max(args.limit ?? 1000, 1), 100_000)],
+    );
+    return rows.map((r) => ({ ...r, lateMs: Math.round(Number(r.lateMs)) }));
+  }
+
+  /** Slots whose run started in time and ran past the slot plus `lateByMs` (or is still running past it). */
+  async overrun(args: { lateByMs: number; since?: Date | undefined; now?: Date | undefined; limit?: number | undefined }): Promise<OverrunSlot[]> {
+    const { rows } = await this.pool.query<Omit<OverrunSlot, "lateMs"> & { lateMs: string | number }>(
+      `WITH t AS (SELECT coalesce($3::timestamptz, now()) AS at, coalesce($2::timestamptz, coalesce($3::timestamptz, now()) - interval '1 day') AS since)
+       SELECT sl.schedule_id AS "scheduleId", s.workflow, sl.slot_at AS "slotAt", sl.run_id AS "runId",
+              r.started_at AS "startedAt", e.ended_at AS "endedAt",
+              extract(epoch FROM coalesce(e.ended_at, t.at) - sl.slot_at) * 1000 AS "lateMs"
+       FROM ${this.s}.schedule_slots sl
+       JOIN ${this.s}.schedules s ON s.id = sl.schedule_id
+       JOIN ${this.s}.runs r ON r.id = sl.run_id
+       CROSS JOIN t
+       CROSS JOIN LATERAL (SELECT CASE WHEN r.status IN ${TERMINAL_SQL} THEN r.updated_at END AS ended_at) e
+       WHERE sl.slot_at >= t.since AND sl.slot_at <= t.at
+         AND r.started_at IS NOT NULL AND r.started_at - sl.slot_at <= $1 * interval '1 millisecond'
+         AND coalesce(e.ended_at, t.at) - sl.slot_at > $1 * interval '1 millisecond'
+       ORDER BY sl.slot_at, sl.schedule_id
        LIMIT $4`,
       [args.lateByMs, args.since?.toISOString() ?? null, args.now?.toISOString() ?? null, Math.min(Math.max(args.limit ?? 1000, 1), 100_000)],
     );

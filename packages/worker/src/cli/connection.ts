@@ -1,10 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { DEV_STATE_FILE, devDatabaseUrl } from "@reprise/sdk/engine";
 import { createStore, type Store } from "@reprise/store";
 import { UsageError } from "./cli-error.js";
 
-/** Where `reprise dev` writes how to reach its embedded database. */
-export const DEV_STATE_FILE = ".reprise/dev.json";
+export { DEV_STATE_FILE };
 
 export interface ConnectionFlags {
   "database-url"?: string | undefined;
@@ -19,11 +17,8 @@ export function resolveConnection(flags: ConnectionFlags): { connectionString: s
   const schema = flags.schema ?? process.env.REPRISE_SCHEMA;
   const url = flags["database-url"] ?? process.env.DATABASE_URL;
   if (url) return { connectionString: url, schema };
-  const state = resolve(DEV_STATE_FILE);
-  if (existsSync(state)) {
-    const { url: devUrl } = JSON.parse(readFileSync(state, "utf8")) as { url: string };
-    return { connectionString: devUrl, schema };
-  }
+  const devUrl = devDatabaseUrl();
+  if (devUrl) return { connectionString: devUrl, schema };
   throw new UsageError("no database: set DATABASE_URL, pass --database-url, or run `reprise dev` in this directory first");
 }
 

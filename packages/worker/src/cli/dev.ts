@@ -1,11 +1,14 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Client } from "@reprise/sdk";
+import { createStore } from "@reprise/store";
+import { serveDashboard, type ServedDashboard } from "../dashboard/serve-dashboard.js";
 import { consoleLogger } from "../logger.js";
 import { Worker } from "../worker.js";
 import { onShutdownSignals } from "../shutdown.js";
 import { UsageError } from "./cli-error.js";
 import { DEV_STATE_FILE } from "./connection.js";
+import { devAlerts } from "./entry-alerts.js";
 import { startDevPostgres } from "./embedded.js";
 import { intFlag, parseFlags } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
@@ -23,12 +26,19 @@ export interface DevContext {
 
 /**
  * `reprise dev [entry]`: starts (or reuses) an embedded Postgres kept under `.reprise/`,
- * migrates, runs a worker for the entry's workflows, and prints where things are. If the
+ * migrates, runs a worker for the entry's workflows (with the alert rules the entry exports
+ * as `alerts`, or failed runs shown on the console), and prints where things are. If the
  * entry exports `dev(context)`, it is called once the worker runs (examples use it to start
  * a demo run). Ctrl-C stops gracefully; a second Ctrl-C forces.
  */
 export async function devCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, { port: { type: "string" }, concurrency: { type: "string" }, dir: { type: "string" } });
+  const { values, positionals } = parseFlags(args, {
+    port: { type: "string" },
+    concurrency: { type: "string" },
+    dir: { type: "string" },
+    "dashboard-port": { type: "string" },
+    "no-dashboard": { type: "boolean" },
+  });
   const file = positionals[0] ?? DEFAULT_ENTRIES.find((f) => existsSync(f));
   if (!file) throw new UsageError("pass the file that exports your workflows: reprise dev src/workflows.ts");
   const port = intFlag(values.port, "port") ?? Number(process.env.REPRISE_DEV_PORT ?? 54329);
@@ -51,9 +61,21 @@ export async function devCommand(args: string[]): Promise<void> {
     leaseDuration: "5s",
     pollInterval: "500ms",
     logger: consoleLogger({ level: "warn", runLevel: "info" }),
+    // The entry's alert rules (its exported `alerts`), else every failed run on the console.
+    alerts: devAlerts(entry),
   });
   await worker.start();
   const client = new Client({ connectionString: pg.url, ...(schema ? { schema } : {}), migrate: false });
+  const dashboardStore = createStore({ connectionString: pg.url, ...(schema ? { schema } : {}), poolSize: 4 });
+  let served: ServedDashboard | undefined;
+  if (!values["no-dashboard"]) {
+    const dashboardPort = intFlag(values["dashboard-port"], "dashboard-port") ?? 7777;
+    served = await serveDashboard({ store: dashboardStore, port: dashboardPort }).catch(async (error: unknown) => {
+      if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+      log(`port ${dashboardPort} is taken: the dashboard takes a free one`);
+      return serveDashboard({ store: dashboardStore, port: 0 });
+    });
+  }
 
   const first = entry.workflows[0]!;
   console.log(
@@ -64,11 +86,13 @@ export async function devCommand(args: string[]): Promise<void> {
       `  Entry      ${relative(process.cwd(), entry.path)}`,
       `  Workflows  ${entry.workflows.map((wf) => `${wf.name}${wf.queue === "default" ? "" : ` (queue ${wf.queue})`}`).join(", ")}`,
       `  Worker     ${worker.id}, concurrency ${concurrency}`,
+      `  Dashboard  ${served ? style.bold(served.url) : style.dim("off (--no-dashboard)")}`,
       "",
       `  In another terminal (it finds this database through ${DEV_STATE_FILE}):`,
       `    npx reprise runs start ${first.name} '{...input}' --entry ${relative(process.cwd(), entry.path)}`,
       "    npx reprise runs list",
       "    npx reprise runs show <id>",
+      "    npx reprise alerts list",
       "",
       style.dim("  Ctrl-C stops gracefully (in-flight steps finish, runs are handed back); twice forces."),
       "",
@@ -80,6 +104,8 @@ export async function devCommand(args: string[]): Promise<void> {
     if (force) void worker.stop({ force: true });
     stopping ??= (async () => {
       await worker.stop();
+      await served?.close();
+      await dashboardStore.close();
       await client.close();
       await pg.stop();
       rmSync(join(dir, "dev.json"), { force: true });

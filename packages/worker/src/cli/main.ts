@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { alertsCommand } from "./alerts.js";
 import { UsageError } from "./cli-error.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
 import { describeFailure } from "./errors-out.js";
@@ -28,10 +30,16 @@ Usage:
                            [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
   reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
   reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
+  reprise alerts list [--status open|acknowledged|resolved] [--json]
+                                               alerts of the workers' alert rules, with each channel's delivery state
+  reprise alerts ack <id> [--by NAME]          acknowledge: someone is on it, it does not escalate
+  reprise alerts resolve <id>                  resolve it: the next occurrence opens a new alert
   reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
                                                the deploy gate: fails if a recent run would diverge
+  reprise dashboard [--port 7777] [--host 127.0.0.1] [--token T]
+                                               the web dashboard (any host but loopback needs a token)
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
 \`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
@@ -45,7 +53,9 @@ const commands: Record<string, Command> = {
   runs: runsCommand,
   dlq: dlqCommand,
   schedules: schedulesCommand,
+  alerts: alertsCommand,
   replay: replayCommand,
+  dashboard: dashboardCommand,
 };
 
 

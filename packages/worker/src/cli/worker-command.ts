@@ -1,11 +1,22 @@
 import { Worker } from "../worker.js";
-import { consoleLogger } from "../logger.js";
+import { consoleLogger, LOG_FORMATS, LOG_LEVELS } from "../logger.js";
 import { UsageError } from "./cli-error.js";
 import { resolveConnection } from "./connection.js";
+import { entryAlerts } from "./entry-alerts.js";
 import { intFlag, parseFlags } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 
-/** `reprise worker <entry>`: a production worker; stops gracefully on SIGTERM/SIGINT (twice: at once). */
+/** A flag that takes one of `choices`, or a one-line error listing them. */
+function choice<T extends string>(value: string | undefined, choices: readonly T[], name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
+  return value as T;
+}
+
+/**
+ * `reprise worker <entry>`: a production worker, with the alert rules the entry exports as
+ * `alerts`; stops gracefully on SIGTERM/SIGINT (twice: at once).
+ */
 export async function workerCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags(args, {
     concurrency: { type: "string" },
@@ -13,13 +24,16 @@ export async function workerCommand(args: string[]): Promise<void> {
     "lease-duration": { type: "string" },
     "poll-interval": { type: "string" },
     "log-level": { type: "string" },
+    "log-format": { type: "string" },
   });
+  const level = choice(values["log-level"], LOG_LEVELS, "log-level");
+  const format = choice(values["log-format"], LOG_FORMATS, "log-format");
   const file = positionals[0];
   if (!file) throw new UsageError("usage: reprise worker <entry> (a file that exports your workflows)");
   const { connectionString, schema } = resolveConnection(values);
   const entry = await loadWorkflows(file);
   const concurrency = intFlag(values.concurrency, "concurrency");
-  const level = values["log-level"] as "debug" | "info" | "warn" | "error" | undefined;
+  const alerts = entryAlerts(entry);
   const worker = new Worker({
     connectionString,
     ...(schema ? { schema } : {}),
@@ -28,8 +42,9 @@ export async function workerCommand(args: string[]): Promise<void> {
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(values["lease-duration"] ? { leaseDuration: values["lease-duration"] } : {}),
     ...(values["poll-interval"] ? { pollInterval: values["poll-interval"] } : {}),
+    ...(alerts ? { alerts } : {}),
     handleSignals: true,
-    logger: consoleLogger(level ? { level } : {}),
+    logger: consoleLogger({ ...(level ? { level } : {}), ...(format ? { format } : {}) }),
   });
   await worker.start();
   await worker.closed;
