@@ -8,11 +8,14 @@ import { devDatabaseUrl } from "./dev-database.js";
 import { newId } from "./ids.js";
 import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { resolveLogsOptions, toRunLogLine, type LogsOptions, type RunLogLine } from "./run-logs.js";
 import { newRunId, runIdOf } from "./run-id.js";
 import { toRunInfo, type ListRunsOptions, type RunInfo, type StartManyItem, type StartOptions } from "./run-info.js";
 import { TERMINAL_STATUSES } from "./run-status.js";
 import { ScheduleClient } from "./schedule/schedule-client.js";
 import { parseWith } from "./schema.js";
+import { resolveStatsOptions, toWorkflowStats, type StatsOptions, type WorkflowStats } from "./stats.js";
+import { activeTraceContext } from "./trace-context.js";
 import { findWorkflow } from "./workflow.js";
 import type { DeadLetter, Workflow } from "./workflow-types.js";
 
@@ -113,7 +116,8 @@ export class Client {
    * @throws ValidationError on invalid input or options, or an id used by another workflow
    */
   async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
-    const run = this.newRun(wf, input, options);
+    // The caller's span, if it is in one: the worker parents the run's spans on it.
+    const run = this.newRun(wf, input, options, activeTraceContext());
     const transaction = options.transaction;
     const created = await this.call((s) => s.startRuns([run], { transaction }));
     if (!created.has(run.id)) {
@@ -139,10 +143,11 @@ export class Client {
    */
   async startMany<I, O, In>(wf: Workflow<I, O, In>, items: readonly StartManyItem<In>[]): Promise<RunHandle<O>[]> {
     if (!Array.isArray(items)) throw new ValidationError(`startMany needs an array of { input, id?, delay?, priority? }, got ${typeof items}`);
+    const traceContext = activeTraceContext();
     const runs = items.map((item, index) => {
       try {
         if (typeof item !== "object" || item === null) throw new ValidationError(`expected { input, id?, delay?, priority? }, got ${String(item)}`);
-        return this.newRun(wf, item.input, item);
+        return this.newRun(wf, item.input, item, traceContext);
       } catch (error) {
         if (!(error instanceof ValidationError) && !(error instanceof TypeError)) throw error;
         throw new ValidationError(`startMany item ${index}: ${error.message}`, { cause: error });
@@ -168,7 +173,7 @@ export class Client {
   }
 
   /** The stored form of a run to start. @throws ValidationError, TypeError (a bad delay) */
-  private newRun<I, O, In>(wf: Workflow<I, O, In>, input: In, options: Omit<StartOptions, "transaction">): NewRun {
+  private newRun<I, O, In>(wf: Workflow<I, O, In>, input: In, options: Omit<StartOptions, "transaction">, traceContext: string | undefined): NewRun {
     const parsed = wf.parseInput(input);
     const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
     const id = newRunId(options.id ?? newId());
@@ -176,7 +181,7 @@ export class Client {
     if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
     const delayMs = options.delay === undefined ? undefined : toMillis(options.delay);
     const queue = options.queue ?? wf.queue;
-    return { id, workflow: wf.name, queue, input: inputText, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint };
+    return { id, workflow: wf.name, queue, input: inputText, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint, traceContext };
   }
 
   /** `start`, then `result`. */
@@ -223,6 +228,43 @@ export class Client {
       payload: e.payload,
       createdAt: e.createdAt,
     }));
+  }
+
+  /**
+   * A run's `ctx.log` / `stepCtx.log` lines, oldest first. A running step's lines are
+   * written about once a second while it runs, so they are here before it ends (and after
+   * its worker died).
+   *
+   * ```ts
+   * for (const line of await client.logs(runId, { step: "charge" })) console.log(line.at, line.message);
+   * ```
+   *
+   * @throws RunNotFoundError; ValidationError for a bad `step`, `limit` or `after`
+   */
+  async logs(runId: string, options: LogsOptions = {}): Promise<RunLogLine[]> {
+    runIdOf(runId);
+    const filter = resolveLogsOptions(options);
+    const rows = await this.call((s) => s.logs(runId, filter));
+    // No line: the run may not exist. (A line's run always does: logs are pruned with it.)
+    if (rows.length === 0 && !(await this.call((s) => s.getRun(runId)))) throw new RunNotFoundError(runId);
+    return rows.map((r) => toRunLogLine(runId, r));
+  }
+
+  /**
+   * Success rate, retries, time to recovery and durations per workflow, over the runs that
+   * ended in a window, from the event log (every worker's runs).
+   *
+   * ```ts
+   * const [checkout] = await client.stats({ workflow: "checkout", since: "24h" });
+   * console.log(checkout?.successRate, checkout?.meanTimeToRecoveryMs);
+   * ```
+   *
+   * @throws ValidationError for a bad `workflow` or `since`
+   */
+  async stats(options: StatsOptions = {}): Promise<WorkflowStats[]> {
+    const window = resolveStatsOptions(options);
+    const rows = await this.call((s) => s.runStats(window));
+    return rows.map(toWorkflowStats);
   }
 
   /** Newest first. */

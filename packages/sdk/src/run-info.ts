@@ -38,6 +38,17 @@ export interface StartManyItem<In = unknown> {
 
 export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";
 
+/** A step attempt running now, as the worker running it last reported (about once a second). */
+export interface InFlightStep {
+  name: string;
+  position: number;
+  attempt: number;
+  /** When the attempt started (the database's clock). */
+  startedAt: Date;
+  /** The worker running it (the run's lease owner). */
+  workerId: string;
+}
+
 /** A run as `status()` and `listRuns()` describe it. */
 export interface RunInfo {
   id: string;
@@ -59,6 +70,15 @@ export interface RunInfo {
   forkedFrom?: string;
   /** When a worker first took the run. */
   startedAt?: Date;
+  /**
+   * While the run is `running`: the step attempt in flight that started first, as the
+   * worker holding the run reported it within about the last second. A step that started
+   * and ended in between is not seen. If that worker died, this stays until another one
+   * claims the run.
+   */
+  currentStep?: InFlightStep;
+  /** Every step attempt in flight (parallel steps), oldest first, when there is one. */
+  stepsInFlight?: InFlightStep[];
 }
 
 /** Filters of `listRuns`. */
@@ -94,5 +114,14 @@ export function toRunInfo(run: RunRecord): RunInfo {
   if (run.fingerprint) info.fingerprint = run.fingerprint;
   if (run.forkedFrom) info.forkedFrom = run.forkedFrom;
   if (run.startedAt) info.startedAt = run.startedAt;
+  // A snapshot of an older lease is what a worker that lost the run left behind.
+  const progress = run.progress;
+  if (run.status === "running" && progress && progress.epoch === run.leaseEpoch && progress.steps.length > 0) {
+    const steps = progress.steps
+      .map((s) => ({ name: s.name, position: s.position, attempt: s.attempt, startedAt: new Date(s.startedAt), workerId: progress.worker }))
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.position - b.position);
+    info.currentStep = steps[0]!;
+    info.stepsInFlight = steps;
+  }
   return info;
 }

@@ -11,6 +11,8 @@ export type {
   DeadLetterRecord,
   DeadLetterFilter,
   LogRecord,
+  LogFilter,
+  RunProgress,
   BreakerRecord,
 } from "./store.js";
 export { migrateSchema, loadMigrations } from "./migrate.js";
@@ -27,6 +29,9 @@ export { CLAIM_SESSION } from "./queries/claim-runs.js";
 export type { AppendArgs } from "./queries/append-event.js";
 export type { CommitBatch, AppendEvent, RunMove, LogLine } from "./queries/commit-runs.js";
 export type { RenewedLease } from "./queries/renew-leases.js";
+export type { ProgressUpdate } from "./queries/save-progress.js";
+export type { QueueDepth } from "./queries/queue-depths.js";
+export type { StatsFilter, WorkflowStatsRecord } from "./queries/run-stats.js";
 export type { EventRow, LoadedHistory } from "./queries/load-histories.js";
 export type { InboxRow } from "./queries/read-signal.js";
 export type { SignalResult } from "./operations/signal-run.js";

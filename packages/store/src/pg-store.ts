@@ -17,7 +17,10 @@ import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
 import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
+import { queueDepths, type QueueDepth } from "./queries/queue-depths.js";
+import { runStats, type StatsFilter, type WorkflowStatsRecord } from "./queries/run-stats.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
+import { saveProgress, type ProgressUpdate } from "./queries/save-progress.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
 import { existingRuns } from "./queries/existing-runs.js";
 import { transactionalStep, type StepCompletion, type StepLease, type TransactionalStepOutcome } from "./operations/transactional-step.js";
@@ -30,9 +33,11 @@ import type {
   CancelArgs,
   DeadLetterFilter,
   DeadLetterRecord,
+  LogFilter,
   LogRecord,
   RunEnd,
   RunFilter,
+  RunProgress,
   RunRecord,
   RunVersion,
   Store,
@@ -166,6 +171,10 @@ export class PgStore implements Store {
     return saveHeartbeat(this.pool, this.s, args);
   }
 
+  saveProgress(args: { owner: string; runs: readonly ProgressUpdate[] }): Promise<Set<string>> {
+    return saveProgress(this.pool, this.s, args);
+  }
+
   /** Asks circuit breaker `name` whether a call may go through (see breaker-permit). */
   breakerPermit(name: string, resetAfterMs: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
     return breakerPermit(this.pool, this.s, name, resetAfterMs);
@@ -297,15 +306,26 @@ export class PgStore implements Store {
     }));
   }
 
-  async logs(runId: string, limit = 1000): Promise<LogRecord[]> {
-    const rows = await this.db
+  async logs(runId: string, filter: number | LogFilter = {}): Promise<LogRecord[]> {
+    const { limit = 1000, step, afterId } = typeof filter === "number" ? { limit: filter } : filter;
+    let query = this.db
       .selectFrom("logs")
-      .select(["at", "level", "message", "fields", "position", "step", "attempt"])
-      .where("run_id", "=", runId)
-      .orderBy("id")
-      .limit(limit)
-      .execute();
-    return rows;
+      .select(["id", "at", "level", "message", "fields", "position", "step", "attempt"])
+      .where("run_id", "=", runId);
+    if (typeof step === "number") query = query.where("position", "=", step);
+    else if (step !== undefined) query = query.where("step", "=", step);
+    if (afterId !== undefined) query = query.where("id", ">", afterId);
+    // The primary key (run_id, id) serves the filter on the run, the cursor and the order.
+    const rows = await query.orderBy("id").limit(Math.min(Math.max(limit, 1), 10_000)).execute();
+    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  }
+
+  async runStats(filter: StatsFilter = {}): Promise<WorkflowStatsRecord[]> {
+    return runStats(this.pool, this.s, filter);
+  }
+
+  async queueDepths(queues: readonly string[]): Promise<QueueDepth[]> {
+    return queueDepths(this.pool, this.s, queues);
   }
 
   async deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
@@ -421,6 +441,8 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
+    leaseEpoch: row.lease_epoch,
+    progress: (row.progress as RunProgress | null) ?? null,
   };
 }
 

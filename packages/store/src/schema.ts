@@ -15,6 +15,8 @@ export interface Database {
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
+/** A JSON column that inserts may leave out. */
+type OptionalJson = ColumnType<unknown, string | null | undefined, string | null>;
 
 export interface RunsTable {
   id: string;
@@ -38,6 +40,10 @@ export interface RunsTable {
   forked_from: string | null;
   /** Set when a worker first claims the run (migration 0003). */
   started_at: Generated<Date | null>;
+  /** `{ traceparent, tracestate? }` of the span active where the run was started (migration 0006). */
+  trace_context: OptionalJson;
+  /** The steps in flight, as the worker holding the run last wrote them (migration 0006). */
+  progress: OptionalJson;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

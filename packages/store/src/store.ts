@@ -12,6 +12,9 @@ import type { CommitBatch } from "./queries/commit-runs.js";
 import type { EventRow, LoadedHistory } from "./queries/load-histories.js";
 import type { InboxRow } from "./queries/read-signal.js";
 import type { RenewedLease } from "./queries/renew-leases.js";
+import type { QueueDepth } from "./queries/queue-depths.js";
+import type { StatsFilter, WorkflowStatsRecord } from "./queries/run-stats.js";
+import type { ProgressUpdate } from "./queries/save-progress.js";
 import type { NewRun } from "./queries/start-runs.js";
 import type { MigrateOptions } from "./migrate.js";
 import type { ScheduleStore } from "./schedules/schedule-store.js";
@@ -57,6 +60,21 @@ export interface RunRecord {
   updatedAt: Date;
   /** When a worker first took the run. */
   startedAt: Date | null;
+  /** Bumped by every claim: which lease `progress` must belong to, to be current. */
+  leaseEpoch: number;
+  /** The steps in flight as the worker holding the run last wrote them (see {@link RunProgress}). */
+  progress: RunProgress | null;
+}
+
+/**
+ * What the worker holding a run last wrote of its steps in flight (about once a second).
+ * It is current only while the run is `running` under the lease of `epoch`: a later claim,
+ * or the run's end, leaves it behind as it was.
+ */
+export interface RunProgress {
+  epoch: number;
+  worker: string;
+  steps: { name: string; position: number; attempt: number; startedAt: string }[];
 }
 
 /** Filters of {@link Store.listRuns}. */
@@ -106,8 +124,20 @@ export interface DeadLetterFilter {
   limit?: number | undefined;
 }
 
+/** Filters of {@link Store.logs}. */
+export interface LogFilter {
+  /** A step's name, or its position. */
+  step?: string | number | undefined;
+  /** @default 1000 (at most 10,000) */
+  limit?: number | undefined;
+  /** Only lines after this one (a {@link LogRecord.id}): the cursor of a follower. */
+  afterId?: string | undefined;
+}
+
 /** A stored `ctx.log` line. */
 export interface LogRecord {
+  /** Increases with every line written to a run, in the order its lines were written. */
+  id: string;
   at: Date;
   level: string;
   message: string;
@@ -207,6 +237,8 @@ export interface Store {
   loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>>;
   /** The oldest signal of that name after `after` (a signal id), if any. */
   readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null>;
+  /** Writes the steps in flight of many runs in one statement, fenced by their leases. @returns the runs whose lease held */
+  saveProgress(args: { owner: string; runs: readonly ProgressUpdate[] }): Promise<Set<string>>;
   /** Saves a step's progress, fenced by the lease. @returns false when the lease is gone */
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean>;
   /** Asks circuit breaker `name` whether a call may go through. */
@@ -241,7 +273,12 @@ export interface Store {
   history(runId: string): Promise<EventRow[]>;
   /** The seq the next event of a run gets (0 for a run without events). */
   nextSeq(runId: string): Promise<number>;
-  logs(runId: string, limit?: number): Promise<LogRecord[]>;
+  /** A run's `ctx.log` lines, oldest first (a number is the limit). */
+  logs(runId: string, filter?: number | LogFilter): Promise<LogRecord[]>;
+  /** Per-workflow stats of a window, from the event log (see queries/run-stats). */
+  runStats(filter?: StatsFilter): Promise<WorkflowStatsRecord[]>;
+  /** Runs claimable now per queue, and how long the oldest has been due. */
+  queueDepths(queues: readonly string[]): Promise<QueueDepth[]>;
   /** Newest first. */
   deadLetters(filter?: DeadLetterFilter): Promise<DeadLetterRecord[]>;
   /** A run's end, or null while it runs (or if it does not exist). */

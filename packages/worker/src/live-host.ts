@@ -8,6 +8,8 @@ import {
   type InboxSignal,
   type NewEvent,
   type Outcome,
+  type StepAttemptScope,
+  type StepAttemptStart,
   type TransactionAttempt,
 } from "@reprise/sdk/engine";
 import { isConnectionError, isRefusedValue } from "@reprise/store";
@@ -26,6 +28,10 @@ export interface HostedRun {
   end(outcome: Outcome, events: readonly NewEvent[], logs: readonly LogEntry[]): Promise<void>;
   /** Stops the run at once: its lease is gone. */
   leaseLost(error: Error): void;
+  /** Observes one step attempt (metrics, spans, the steps in flight). */
+  stepAttempt(start: StepAttemptStart): StepAttemptScope;
+  /** The trace context a child run is parented on (the run's span), if traced. */
+  childTraceContext(): string | undefined;
 }
 
 /**
@@ -81,6 +87,7 @@ export class LiveHost implements ExecutionHost {
           timeoutMs: child.timeoutMs,
           parentId: child.parentId,
           fingerprint: child.fingerprint,
+          traceContext: this.task.childTraceContext(),
         },
       ]);
       if (created.has(child.id)) return { parentId: child.parentId, workflow: child.workflow };
@@ -129,6 +136,10 @@ export class LiveHost implements ExecutionHost {
     if (result?.opened) {
       this.runtime.logger.warn(`circuit breaker "${breaker.name}" opened`, { breaker: breaker.name, runId: this.task.id });
     }
+  }
+
+  onStepAttempt(start: StepAttemptStart): StepAttemptScope {
+    return this.task.stepAttempt(start);
   }
 
   print(entry: LogEntry, runId: string, workflowName: string): void {

@@ -98,6 +98,37 @@ export interface WorkerOptions {
    * @default none
    */
   alerts?: AlertsOptions;
+  /**
+   * How often the worker writes what its running steps are doing: their `ctx.log` lines so
+   * far and which step attempts are in flight (`runs show`, `RunInfo.currentStep`). One
+   * statement for all its runs, never part of a step's own commit; a crashed attempt's
+   * lines are in the database up to this long before it died.
+   * @default "1s"
+   */
+  progressInterval?: Duration;
+  /**
+   * Prometheus metrics (prom-client), counted in the process: `worker.metricsRegistry`
+   * has them; with `port`, the worker also serves them at `/metrics`. `false` counts nothing.
+   * @default {} (counted, not served)
+   */
+  metrics?: MetricsOptions | false;
+  /**
+   * Emit OpenTelemetry spans (`reprise.run`, `reprise.step`) through `@opentelemetry/api`,
+   * when the application has it installed and registered a tracer provider.
+   * @default true
+   */
+  tracing?: boolean;
+}
+
+/** Options of a worker's Prometheus metrics. */
+export interface MetricsOptions {
+  /** Serve `/metrics` over HTTP on this port (0: any free port, see `worker.metricsUrl`). @default no server */
+  port?: number;
+  /**
+   * The address to listen on. Anything but loopback exposes the metrics to the network.
+   * @default "127.0.0.1"
+   */
+  host?: string;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -121,6 +152,10 @@ export interface ResolvedWorkerOptions {
   readonly scheduler: boolean;
   readonly schedulerIntervalMs: number;
   readonly alerts: ResolvedAlerts | undefined;
+  readonly progressIntervalMs: number;
+  /** `undefined`: nothing is counted. */
+  readonly metrics: { readonly port: number | undefined; readonly host: string } | undefined;
+  readonly tracing: boolean;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -163,6 +198,9 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   const heartbeatMs = options.heartbeatInterval === undefined ? Math.floor(leaseMs / 3) : toMillis(options.heartbeatInterval);
   if (heartbeatMs >= leaseMs) throw new WorkerConfigError("heartbeatInterval must be shorter than leaseDuration");
   const maxInflightCommits = options.maxInflightCommits ?? 4;
+  const progressIntervalMs = toMillis(options.progressInterval ?? "1s");
+  if (progressIntervalMs < 10) throw new WorkerConfigError(`progressInterval must be at least 10ms, got ${progressIntervalMs}ms`);
+  const metrics = options.metrics === false ? undefined : resolveMetricsOptions(options.metrics ?? {});
   return Object.freeze({
     workflows,
     queues,
@@ -182,5 +220,17 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     scheduler: options.scheduler ?? true,
     schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
     alerts: options.alerts === undefined ? undefined : resolveAlertsOptions(options.alerts),
+    progressIntervalMs,
+    metrics,
+    tracing: options.tracing ?? true,
   });
+}
+
+function resolveMetricsOptions(options: MetricsOptions): { port: number | undefined; host: string } {
+  const { port, host = "127.0.0.1" } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new WorkerConfigError(`metrics.port must be a port number (0-65535), got ${String(port)}`);
+  }
+  if (typeof host !== "string" || host.length === 0) throw new WorkerConfigError(`metrics.host must be a host name or address, got ${String(host)}`);
+  return Object.freeze({ port, host });
 }

@@ -1,4 +1,5 @@
 import { hasSharedLimit } from "@reprise/sdk/engine";
+import { Registry } from "prom-client";
 import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
 import { AlertMonitor } from "./alerts/alert-monitor.js";
 import { ClaimLoop } from "./claim-loop.js";
@@ -6,11 +7,15 @@ import { DatabaseClock } from "./clock.js";
 import { Committer } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import { Heartbeat } from "./heartbeat.js";
+import { LiveProgress } from "./live-progress.js";
+import { WorkerMetrics } from "./metrics.js";
+import { serveMetrics, type MetricsServer } from "./metrics-server.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
 import { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { onShutdownSignals } from "./shutdown.js";
+import { WorkerTracing } from "./tracing.js";
 
 /**
  * The process that claims runs from Postgres and executes them. Many workers (processes,
@@ -35,6 +40,10 @@ export class Worker {
   private readonly heartbeat: Heartbeat;
   private readonly scheduler: Scheduler | undefined;
   private readonly alertMonitor: AlertMonitor | undefined;
+  private readonly metrics: WorkerMetrics | undefined;
+  private emptyRegistry: Registry | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private readonly progress: LiveProgress;
   private listener: Listener | undefined;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopped: Promise<void> | undefined;
@@ -57,6 +66,7 @@ export class Worker {
       options.store ??
       createStore({ connectionString: options.connectionString!, ...(options.schema ? { schema: options.schema } : {}), poolSize: 10 });
     const logger = this.options.logger;
+    this.metrics = this.options.metrics ? new WorkerMetrics({ store: this.store, queues: this.options.queues, logger }) : undefined;
     this.runtime = {
       store: this.store,
       committer: new Committer(this.store, this.id, {
@@ -69,7 +79,10 @@ export class Worker {
       workerId: this.id,
       leaseMs: this.options.leaseMs,
       options: this.options,
+      metrics: this.metrics,
+      tracing: WorkerTracing.create(this.options.tracing),
     };
+    this.progress = new LiveProgress(this.runtime, this.tasks, this.options.progressIntervalMs);
     this.claimLoop = new ClaimLoop({
       capacity: () => (this.state === "running" ? this.options.concurrency - this.tasks.size : 0),
       claim: (limit) => this.claim(limit),
@@ -87,12 +100,32 @@ export class Worker {
         logger,
       });
     }
-    if (this.options.alerts) this.alertMonitor = new AlertMonitor(this.store, this.options.alerts, this.id, logger);
+    if (this.options.alerts) {
+      const metrics = this.metrics;
+      this.alertMonitor = new AlertMonitor(this.store, this.options.alerts, this.id, logger, metrics ? (labels) => metrics.alertSent(labels) : undefined);
+    }
   }
 
   /** Runs in flight in this process. */
   get inFlight(): number {
     return this.tasks.size;
+  }
+
+  /**
+   * This worker's Prometheus metrics (prom-client), to serve from an application's own
+   * endpoint; empty with `metrics: false`. Each worker has a registry of its own.
+   *
+   * ```ts
+   * app.get("/metrics", async (_req, res) => res.type(worker.metricsRegistry.contentType).send(await worker.metricsRegistry.metrics()));
+   * ```
+   */
+  get metricsRegistry(): Registry {
+    return this.metrics?.registry ?? (this.emptyRegistry ??= new Registry());
+  }
+
+  /** Where `/metrics` is served (with `metrics: { port }`, once started), e.g. `http://127.0.0.1:9464/metrics`. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
   }
 
   /** Migrates (unless `migrate: false`), starts listening and claiming. */
@@ -105,7 +138,16 @@ export class Worker {
 
   private async begin(): Promise<void> {
     if (this.options.migrate) await this.store.migrate();
-    await this.scheduler?.syncDeclared();
+    const serve = this.options.metrics;
+    if (this.metrics && serve?.port !== undefined) this.metricsServer = await serveMetrics(this.metrics.registry, { port: serve.port, host: serve.host });
+    try {
+      await this.scheduler?.syncDeclared();
+    } catch (error) {
+      // A worker that does not start must not keep a port open (nor the process alive).
+      await this.metricsServer?.close();
+      this.metricsServer = undefined;
+      throw error;
+    }
     await this.sampleClock();
     // Before the first claim: failures of the first runs are captured for the rules.
     await this.alertMonitor?.start();
@@ -119,6 +161,7 @@ export class Worker {
       });
     }
     this.heartbeat.start();
+    this.progress.start();
     this.state = "running";
     this.claimLoop.start();
     this.scheduler?.start();
@@ -163,11 +206,13 @@ export class Worker {
       for (const task of this.tasks.values()) task.forceStop();
       await this.idle();
     }
+    await this.progress.stop();
     await this.runtime.committer.idle();
     this.runtime.committer.close();
     // Last: the runs' final failures are recorded, and the alerts they raise may still go out.
     await this.alertMonitor?.stop();
     this.heartbeat.stop();
+    await this.metricsServer?.close();
     await this.listener?.close();
     this.removeSignalHandlers?.();
     if (this.ownsStore) await this.store.close();

@@ -125,6 +125,16 @@ export abstract class ExecutionCore {
     return taken;
   }
 
+  /**
+   * The log lines recorded since the last flush, taken so that the host can write them
+   * before the next one (a step that runs for long); the next flush no longer carries them.
+   */
+  takeLogs(): LogEntry[] {
+    const logs = this.pendingLogs;
+    if (logs.length > 0) this.pendingLogs = [];
+    return logs;
+  }
+
   get settled(): boolean {
     return this.settledWith !== undefined;
   }

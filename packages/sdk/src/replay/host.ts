@@ -56,6 +56,36 @@ export interface TransactionAttempt {
   complete(value: unknown): NewEvent | undefined;
 }
 
+/** A step attempt about to run, as the host is told of it. */
+export interface StepAttemptStart {
+  position: number;
+  name: string;
+  /** 1 for the first try. */
+  attempt: number;
+  /** When the attempt started (ISO, the database's clock): what its events will record. */
+  startedAt: string;
+  /** When this step's first failed attempt ended (ms since the epoch), if one did. */
+  firstFailureAt?: number;
+}
+
+/** How a step attempt ended. */
+export interface StepAttemptEnd {
+  /** `abandoned`: the run stopped under it (cancelled, timed out, lease lost); its result is discarded. */
+  outcome: "succeeded" | "failed" | "abandoned";
+  durationMs: number;
+  /** For a failed attempt: whether the step will be tried again. */
+  retrying?: boolean;
+  error?: Error;
+}
+
+/** What a host does around one step attempt (a span, metrics, what is in flight). */
+export interface StepAttemptScope {
+  /** Calls the step function (e.g. with the attempt's span active) and returns what it returns. */
+  run<T>(fn: () => T): T;
+  /** Called exactly once, when the attempt is over. */
+  end(result: StepAttemptEnd): void;
+}
+
 /** The host's timers: the engine keeps none of its own (see event-loop-timers.ts). */
 export interface HostTimers {
   /** Calls `fn` after `ms` milliseconds; the returned function cancels it. */
@@ -111,4 +141,10 @@ export interface ExecutionHost extends HostTimers {
   print(entry: LogEntry, runId: string, workflowName: string): void;
   /** Reports a problem of the execution that is no log line of the workflow's (a failure hook that threw). */
   reportError(message: string, fields: { runId: string; workflowName: string }): void;
+  /**
+   * Optional: told of each step attempt that runs, for what observes runs (metrics, spans,
+   * the steps in flight). Only live attempts are reported: a replay runs none, so what a
+   * host does here can never change a replay. Nothing is stored through it.
+   */
+  onStepAttempt?(attempt: StepAttemptStart): StepAttemptScope | undefined;
 }

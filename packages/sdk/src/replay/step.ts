@@ -9,6 +9,7 @@ import type { Logger, StepContext, StepOptions } from "../workflow-types.js";
 import type { ExecutionCore as Execution } from "./execution-core.js";
 import { markPosition } from "./failure-position.js";
 import { findKind } from "./history-index.js";
+import type { StepAttemptScope } from "./host.js";
 
 const STEP_KINDS: ReadonlySet<string> = new Set([
   EventKind.StepCompleted,
@@ -45,11 +46,16 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
 
   let attempt = 1;
   let retryAt: number | undefined;
+  let firstFailureAt: number | undefined;
   for (const event of recorded) {
     if (event.kind !== EventKind.StepAttemptFailed) continue;
     const payload = event.payload as StepAttemptFailedPayload;
     attempt = Math.max(attempt, payload.attempt + 1);
     retryAt = Date.parse(payload.retryAt);
+    if (firstFailureAt === undefined) {
+      const failedAt = Date.parse(payload.startedAt) + (payload.durationMs ?? 0);
+      firstFailureAt = Number.isFinite(failedAt) ? failedAt : new Date(event.createdAt).getTime();
+    }
   }
   if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
 
@@ -64,19 +70,29 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
     const startedAt = new Date(ex.host.now()).toISOString();
     const started = ex.host.monotonic();
+    const scope = ex.host.onStepAttempt?.(
+      firstFailureAt === undefined ? { position, name, attempt, startedAt } : { position, name, attempt, startedAt, firstFailureAt },
+    );
     let result: AttemptResult;
     ex.begin();
     try {
-      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs);
+      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs, scope);
+    } catch (error) {
+      scope?.end({ outcome: "abandoned", durationMs: ex.host.monotonic() - started });
+      throw error;
     } finally {
       ex.end();
     }
-    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
-    if (ex.settled) return ex.stranded();
     const durationMs = Math.round((ex.host.monotonic() - started) * 1000) / 1000;
+    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
+    if (ex.settled) {
+      scope?.end({ outcome: "abandoned", durationMs });
+      return ex.stranded();
+    }
 
     if (result.ok) {
       ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.text });
+      scope?.end({ outcome: "succeeded", durationMs });
       return (result.text === undefined ? undefined : JSON.parse(result.text)) as T;
     }
 
@@ -84,6 +100,8 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     // Resolved only on failure: the success path stays as short as it can be.
     const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
     const decision = decideRetry(policy, result.error, attempt, options.retryIf);
+    firstFailureAt ??= ex.host.now();
+    scope?.end({ outcome: "failed", durationMs, retrying: decision.retry, error: result.error });
     if (decision.retry) {
       const retryAtMs = ex.host.now() + decision.delayMs;
       ex.record(EventKind.StepAttemptFailed, position, name, {
@@ -118,6 +136,7 @@ async function attemptOnce<T>(
   options: StepOptions<T>,
   attempt: number,
   timeoutMs: number | undefined,
+  scope: StepAttemptScope | undefined,
 ): Promise<AttemptResult> {
   const breaker = options.breaker;
   if (breaker) {
@@ -127,7 +146,8 @@ async function attemptOnce<T>(
   const abort = new StepAbort(ex.abortController.signal);
   let cancelTimeout: (() => void) | undefined;
   try {
-    const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, abort)));
+    const call = () => fn(stepContext(ex, position, name, attempt, abort));
+    const work = Promise.resolve().then(scope ? () => scope.run(call) : call);
     let value: T;
     if (timeoutMs === undefined) {
       value = await work;

@@ -77,7 +77,8 @@ ready AS (
     updated_at = now()
   WHERE r.ctid = ANY (ARRAY(SELECT ctid FROM picked))
   RETURNING r.id, r.workflow, r.queue, r.status, r.input, r.lease_epoch AS epoch, r.attempt,
-    r.parent_id, r.deadline_at, r.timeout_ms, r.wakeups, r.cancel_requested, r.created_at, r.forked_from
+    r.parent_id, r.deadline_at, r.timeout_ms, r.wakeups, r.cancel_requested, r.created_at,
+    r.started_at, r.trace_context, r.forked_from
 )`;
 
 const RESULT = `
@@ -164,6 +165,10 @@ export interface ClaimedRun {
   wakeups: number;
   cancelRequested: { reason?: string } | null;
   createdAt: Date;
+  /** When a worker first took the run (this claim, for a new run). */
+  startedAt: Date;
+  /** `{ traceparent, tracestate? }` stored with the run, to parent the worker's spans on. */
+  traceContext: { traceparent?: string; tracestate?: string } | null;
   /** False when there is nothing to load: the run was never claimed before and its history is just RunStarted. */
   resumed: boolean;
   dbNow: Date;
@@ -183,6 +188,8 @@ interface Row {
   wakeups: number;
   cancel_requested: { reason?: string } | null;
   created_at: Date;
+  started_at: Date;
+  trace_context: { traceparent?: string; tracestate?: string } | null;
   resumed: boolean;
   db_now: Date;
 }
@@ -233,6 +240,8 @@ function toClaimed(rows: readonly Row[]): ClaimedRun[] {
     wakeups: r.wakeups,
     cancelRequested: r.cancel_requested,
     createdAt: r.created_at,
+    startedAt: r.started_at,
+    traceContext: r.trace_context,
     resumed: r.resumed,
     dbNow: r.db_now,
   }));

@@ -9,16 +9,20 @@ import { migrateCommand } from "./migrate-command.js";
 import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { schedulesCommand } from "./schedules.js";
+import { statsCommand } from "./stats.js";
 import { workerCommand } from "./worker-command.js";
 
 const HELP = `reprise — durable workflows on Postgres
 
 Usage:
   reprise dev [entry] [--port 54329]           embedded Postgres in .reprise/, a worker for entry's workflows
-  reprise worker <entry> [--concurrency N]     a production worker (DATABASE_URL)
+  reprise worker <entry> [--concurrency N] [--metrics-port 9464 [--metrics-host H]]
+                                               a production worker (DATABASE_URL); Prometheus at /metrics
   reprise migrate [--app-role ROLE]            apply the store's migrations (--app-role: grant ROLE what running needs, no way to change the log)
   reprise runs list [--status S] [--workflow W] [--limit N]
-  reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
+  reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors, the step in flight
+  reprise runs logs <id> [--follow] [--step S] [--limit N] [--json]
+                                               a run's ctx.log lines; --follow prints new ones until the run ends
   reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N] [--force]
   reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
   reprise runs signal <id> <name> [json] [--entry file]   (--entry: check the payload with the workflow's schema)
@@ -34,6 +38,8 @@ Usage:
                                                alerts of the workers' alert rules, with each channel's delivery state
   reprise alerts ack <id> [--by NAME]          acknowledge: someone is on it, it does not escalate
   reprise alerts resolve <id>                  resolve it: the next occurrence opens a new alert
+  reprise stats [--since 7d] [--workflow W] [--json]
+                                               success rate, retries, time to recovery, p50/p95 durations per workflow
   reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
@@ -54,6 +60,7 @@ const commands: Record<string, Command> = {
   dlq: dlqCommand,
   schedules: schedulesCommand,
   alerts: alertsCommand,
+  stats: statsCommand,
   replay: replayCommand,
   dashboard: dashboardCommand,
 };

@@ -1,12 +1,14 @@
-import { Client, toMillis, type RunInfo } from "@reprise/sdk";
-import { newId } from "@reprise/sdk/engine";
-import type { Store } from "@reprise/store";
+import { toMillis, type InFlightStep, type RunInfo } from "@reprise/sdk";
+import { formatMillis, newId } from "@reprise/sdk/engine";
+import type { RunRecord } from "@reprise/store";
 import { UsageError } from "./cli-error.js";
-import { openStore } from "./connection.js";
 import { intFlag, parseFlags, parseJsonArg } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
+import { formatLogLine } from "./log-lines.js";
+import { runLogsCommand } from "./run-logs.js";
 import { style, table } from "./style.js";
-import { buildTimeline, renderTimeline } from "./timeline.js";
+import { buildTimeline, markInFlight, renderTimeline } from "./timeline.js";
+import { withClient } from "./with-client.js";
 
 const STATUSES = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"];
 
@@ -16,17 +18,6 @@ export async function runsCommand(args: string[]): Promise<void> {
   const command = sub ? SUBCOMMANDS[sub] : undefined;
   if (!command) throw new UsageError(`usage: reprise runs <${Object.keys(SUBCOMMANDS).join("|")}> …`);
   await command(rest);
-}
-
-/** Opens the store, runs `fn` with a client on it, and closes both. */
-async function withClient<T>(flags: { "database-url"?: string | undefined; schema?: string | undefined }, fn: (client: Client, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(flags);
-  const client = new Client({ store, migrate: false });
-  try {
-    return await fn(client, store);
-  } finally {
-    await store.close();
-  }
 }
 
 function statusStyle(status: string): string {
@@ -77,18 +68,23 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
         return;
       }
       console.log(renderRunHeader(info));
+      const rows = buildTimeline(history);
+      if (info.stepsInFlight) {
+        const [now, run] = await Promise.all([store.now(), store.getRun(id)]);
+        console.log(renderInFlight(info.stepsInFlight, run, now));
+        markInFlight(rows, info.stepsInFlight, now);
+      }
       console.log("");
-      console.log(renderTimeline(buildTimeline(history)));
+      console.log(renderTimeline(rows));
       const logs = await store.logs(id, 20);
       if (logs.length > 0) {
-        console.log(`\n${style.bold("log")} ${style.dim(`(first ${logs.length})`)}`);
-        for (const l of logs) {
-          const where = l.step ? ` ${l.step}#${l.attempt ?? 1}` : "";
-          console.log(`  ${style.dim(l.at.toISOString())}${where} ${l.level} ${l.message}${l.fields ? ` ${JSON.stringify(l.fields)}` : ""}`);
-        }
+        console.log(`\n${style.bold("log")} ${style.dim(`(first ${logs.length}; all: reprise runs logs ${id})`)}`);
+        for (const l of logs) console.log(`  ${formatLogLine(l)}`);
       }
     });
   },
+
+  logs: runLogsCommand,
 
   async start(args) {
     const { values, positionals } = parseFlags(args, {
@@ -198,3 +194,23 @@ export function renderRunHeader(info: RunInfo): string {
   return lines.join("\n");
 }
 
+
+/**
+ * The steps in flight: which, which attempt, on which worker, for how long (database
+ * time). A worker whose lease lapsed stopped renewing it: it died, or lost the database.
+ */
+export function renderInFlight(steps: readonly InFlightStep[], run: RunRecord | undefined, now: Date): string {
+  const lines = steps.map(
+    (s) =>
+      `${style.blue("in flight")}  step ${style.bold(s.name)} (#${s.position}) attempt ${s.attempt} · running for ${formatMillis(Math.max(0, now.getTime() - s.startedAt.getTime()))} (since ${s.startedAt.toISOString()}) · worker ${s.workerId}`,
+  );
+  const leaseEnd = run?.availableAt;
+  if (leaseEnd && leaseEnd.getTime() < now.getTime()) {
+    lines.push(
+      style.yellow(
+        `  ↳ worker ${steps[0]!.workerId} has not renewed its lease since it lapsed ${formatMillis(now.getTime() - leaseEnd.getTime())} ago: if it died, the step runs again once another worker claims the run`,
+      ),
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,4 +1,4 @@
-import { type HistoryEvent, type SerializedError } from "@reprise/sdk";
+import { type HistoryEvent, type InFlightStep, type SerializedError } from "@reprise/sdk";
 import { formatMillis } from "@reprise/sdk/engine";
 import { style, table } from "./style.js";
 
@@ -104,6 +104,35 @@ export function buildTimeline(events: readonly HistoryEvent[]): TimelineRow[] {
   return rows;
 }
 
+/**
+ * Shows the step attempts in flight in the timeline: a running step has no event yet (or
+ * only its failed attempts), so its row is added, or its `retrying` row says `running`.
+ * An attempt the history already shows ended (the snapshot is up to a second old) is left out.
+ */
+export function markInFlight(rows: TimelineRow[], steps: readonly InFlightStep[], now: Date): void {
+  for (const s of steps) {
+    const row = rows.find((r) => r.position === s.position);
+    if (row && (row.status !== "retrying" || (row.attempts ?? 0) >= s.attempt)) continue;
+    const running: TimelineRow = row ?? {
+      seq: Number.MAX_SAFE_INTEGER,
+      position: s.position,
+      call: "step",
+      name: s.name,
+      status: "",
+      attempts: null,
+      durationMs: null,
+      at: s.startedAt,
+      detail: "",
+      notes: [],
+    };
+    running.status = "running";
+    running.attempts = s.attempt;
+    running.durationMs = Math.max(0, now.getTime() - s.startedAt.getTime());
+    running.detail = `in flight on ${s.workerId}`;
+    if (!row) rows.push(running);
+  }
+}
+
 function origin(r: TimelineRow, error: SerializedError | undefined): void {
   const at = errorOrigin(error);
   if (at) r.notes.push(at);
@@ -206,6 +235,7 @@ const STATUS_STYLE: Record<string, (text: string) => string> = {
   fired: style.green,
   recorded: style.dim,
   started: style.blue,
+  running: style.blue,
   failed: style.red,
   "timed out": style.red,
   cancelled: style.yellow,

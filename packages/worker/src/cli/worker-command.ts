@@ -25,6 +25,8 @@ export async function workerCommand(args: string[]): Promise<void> {
     "poll-interval": { type: "string" },
     "log-level": { type: "string" },
     "log-format": { type: "string" },
+    "metrics-port": { type: "string" },
+    "metrics-host": { type: "string" },
   });
   const level = choice(values["log-level"], LOG_LEVELS, "log-level");
   const format = choice(values["log-format"], LOG_FORMATS, "log-format");
@@ -34,6 +36,9 @@ export async function workerCommand(args: string[]): Promise<void> {
   const entry = await loadWorkflows(file);
   const concurrency = intFlag(values.concurrency, "concurrency");
   const alerts = entryAlerts(entry);
+  const metricsPort = intFlag(values["metrics-port"], "metrics-port");
+  if (values["metrics-host"] && metricsPort === undefined) throw new UsageError("--metrics-host needs --metrics-port");
+  const logger = consoleLogger({ ...(level ? { level } : {}), ...(format ? { format } : {}) });
   const worker = new Worker({
     connectionString,
     ...(schema ? { schema } : {}),
@@ -43,9 +48,11 @@ export async function workerCommand(args: string[]): Promise<void> {
     ...(values["lease-duration"] ? { leaseDuration: values["lease-duration"] } : {}),
     ...(values["poll-interval"] ? { pollInterval: values["poll-interval"] } : {}),
     ...(alerts ? { alerts } : {}),
+    ...(metricsPort !== undefined ? { metrics: { port: metricsPort, ...(values["metrics-host"] ? { host: values["metrics-host"] } : {}) } } : {}),
     handleSignals: true,
-    logger: consoleLogger({ ...(level ? { level } : {}), ...(format ? { format } : {}) }),
+    logger,
   });
   await worker.start();
+  if (worker.metricsUrl) logger.info(`metrics at ${worker.metricsUrl}`, { url: worker.metricsUrl });
   await worker.closed;
 }
