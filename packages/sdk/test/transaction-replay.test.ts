@@ -1,4 +1,5 @@
 import { replay, workflow } from "@reprise/sdk";
+import type { StepAttemptScope, StepAttemptStart } from "@reprise/sdk/engine";
 import { expect, test } from "vitest";
 import { MemoryHost, execute } from "../../../test-support/memory-host.js";
 
@@ -46,4 +47,38 @@ test("a transaction resumed from its recorded completion is not run again", asyn
   expect(calls).toBe(0);
   // The resumed run's own events continue the recorded seq.
   expect(host.appended.map((e) => e.seq)).toEqual([2, 3, 4]);
+});
+
+test("a transaction's attempts are observed like a step's: the function runs in the attempt's scope, each attempt ends once", async () => {
+  const seen: { attempt: number; outcome?: string; retrying?: boolean; inScope: boolean }[] = [];
+  let inScope = false;
+  const host = Object.assign(new MemoryHost(), { onStepAttempt: (start: StepAttemptStart): StepAttemptScope => {
+    const entry: (typeof seen)[number] = { attempt: start.attempt, inScope: false };
+    seen.push(entry);
+    return {
+      run: (fn) => {
+        inScope = true;
+        try {
+          return fn();
+        } finally {
+          inScope = false;
+        }
+      },
+      end: (result) => Object.assign(entry, { outcome: result.outcome, retrying: result.retrying }),
+    };
+  } });
+  let calls = 0;
+  const wf = workflow({ name: "observed", retry: { maxAttempts: 2, initialDelay: 1, jitter: 0 } }, async (ctx) =>
+    ctx.transaction("save", async () => {
+      seen[seen.length - 1]!.inScope = inScope;
+      if (++calls === 1) throw new Error("first try fails");
+      return calls;
+    }),
+  );
+  const { outcome } = await execute(wf, { host });
+  expect(outcome).toMatchObject({ status: "completed", output: 2 });
+  expect(seen).toEqual([
+    { attempt: 1, outcome: "failed", retrying: true, inScope: true },
+    { attempt: 2, outcome: "succeeded", inScope: true },
+  ]);
 });

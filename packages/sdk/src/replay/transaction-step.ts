@@ -38,11 +38,16 @@ export async function runTransaction<T>(ex: Execution, position: number, name: s
 
   let attempt = 1;
   let retryAt: number | undefined;
+  let firstFailureAt: number | undefined;
   for (const event of recorded) {
     if (event.kind !== EventKind.StepAttemptFailed) continue;
     const payload = event.payload as StepAttemptFailedPayload;
     attempt = Math.max(attempt, payload.attempt + 1);
     retryAt = Date.parse(payload.retryAt);
+    if (firstFailureAt === undefined) {
+      const failedAt = Date.parse(payload.startedAt) + (payload.durationMs ?? 0);
+      firstFailureAt = Number.isFinite(failedAt) ? failedAt : new Date(event.createdAt).getTime();
+    }
   }
   if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
   if (retryAt !== undefined) await ex.waitUntil(position, retryAt);
@@ -55,6 +60,10 @@ export async function runTransaction<T>(ex: Execution, position: number, name: s
     if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
     const startedAt = new Date(ex.host.now()).toISOString();
     const started = ex.host.monotonic();
+    // Observed like a step attempt (metrics, spans, the steps in flight).
+    const scope = ex.host.onStepAttempt?.(
+      firstFailureAt === undefined ? { position, name, attempt, startedAt } : { position, name, attempt, startedAt, firstFailureAt },
+    );
     let text: string | undefined;
     let seq: number | undefined;
     let committed = false;
@@ -62,7 +71,7 @@ export async function runTransaction<T>(ex: Execution, position: number, name: s
     ex.begin();
     try {
       committed = await ex.host.transaction({
-        run: async (tx) => fn(tx),
+        run: async (tx) => (scope ? scope.run(() => fn(tx)) : fn(tx)),
         complete: (value): NewEvent | undefined => {
           // The run ended while the function ran (cancelled, timed out, lease lost): roll back.
           if (ex.settled) return undefined;
@@ -79,14 +88,22 @@ export async function runTransaction<T>(ex: Execution, position: number, name: s
     } finally {
       ex.end();
     }
-    if (ex.settled) return ex.stranded();
-    if (committed) return (text === undefined ? undefined : JSON.parse(text)) as T;
-    if (!failure) return ex.stranded();
-
     const durationMs = Math.round((ex.host.monotonic() - started) * 1000) / 1000;
+    if (committed) {
+      scope?.end({ outcome: "succeeded", durationMs });
+      if (ex.settled) return ex.stranded();
+      return (text === undefined ? undefined : JSON.parse(text)) as T;
+    }
+    if (ex.settled || !failure) {
+      scope?.end({ outcome: "abandoned", durationMs });
+      return ex.stranded();
+    }
+
     const error = serializeError(failure);
     const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
     const decision = decideRetry(policy, failure, attempt, undefined);
+    firstFailureAt ??= ex.host.now();
+    scope?.end({ outcome: "failed", durationMs, retrying: decision.retry, error: failure });
     if (decision.retry) {
       const retryAtMs = ex.host.now() + decision.delayMs;
       ex.record(EventKind.StepAttemptFailed, position, name, {
