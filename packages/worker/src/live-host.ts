@@ -1,9 +1,22 @@
 import type { CircuitBreaker, LogEntry, SerializedError } from "@reprise/sdk";
-import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type StepAttemptScope, type StepAttemptStart } from "@reprise/sdk/engine";
+import {
+  eventLoopTimers,
+  type BreakerPermit,
+  type ChildOutcome,
+  type ChildStart,
+  type ExecutionHost,
+  type InboxSignal,
+  type NewEvent,
+  type Outcome,
+  type StepAttemptScope,
+  type StepAttemptStart,
+  type TransactionAttempt,
+} from "@reprise/sdk/engine";
 import { isConnectionError, isRefusedValue } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import type { WorkerRuntime } from "./runtime.js";
+import { transactionAttempt } from "./transaction-attempt.js";
 
 /** The run a host serves, as the host sees it (a `RunTask`). */
 export interface HostedRun {
@@ -93,6 +106,11 @@ export class LiveHost implements ExecutionHost {
         error: (outcome.error as SerializedError | null) ?? { name: "Error", message: `child run ${childId} ${outcome.status}` },
       };
     });
+  }
+
+  /** A `ctx.transaction` attempt on the store's own database (see transaction-attempt). */
+  transaction(attempt: TransactionAttempt): Promise<boolean> {
+    return transactionAttempt(this.runtime, this.task, attempt);
   }
 
   async saveHeartbeat(position: number, details: string): Promise<void> {

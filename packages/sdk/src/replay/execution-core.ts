@@ -191,6 +191,11 @@ export abstract class ExecutionCore {
     return this.nextPosition <= this.history.maxPosition;
   }
 
+  /** Takes the next seq for an event appended outside the buffer (a transaction step's completion). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
   /** Buffers a new event; `rawFields` are spliced in as already-serialised JSON text. */
   record(kind: EventKind, position: number | null, name: string | null, fields: object, rawFields?: Record<string, string | undefined>): void {
     const payload = rawFields ? rawJsonFields(fields, rawFields) : JSON.stringify(fields);

@@ -83,6 +83,7 @@ const replayHost = (clock: () => number): ExecutionHost => ({
   isRefusal: () => false,
   readSignal: () => Promise.resolve(null),
   startChild: () => Promise.reject(new Error("replay cannot start children")),
+  transaction: () => Promise.reject(new Error("replay cannot run transactions")),
   childOutcome: () => Promise.resolve(null),
   saveHeartbeat: () => Promise.resolve(),
   breakerPermit: () => Promise.resolve({ allowed: true }),
