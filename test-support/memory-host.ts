@@ -1,5 +1,5 @@
 import { type HistoryEvent, type Workflow } from "@reprise/sdk";
-import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type PayloadLimits } from "@reprise/sdk/engine";
+import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type PayloadLimits, type TransactionAttempt } from "@reprise/sdk/engine";
 
 /**
  * An in-memory ExecutionHost for engine tests: appends go to an array, signals to a list.
@@ -53,6 +53,20 @@ export class MemoryHost implements ExecutionHost {
   }
   async childOutcome(childId: string) {
     return this.children.get(childId) ?? null;
+  }
+  /** Runs the function against `transactionContext` (none by default: its queries throw) and "commits" the completion. */
+  transactionContext: unknown = {
+    query: () => Promise.reject(new Error("MemoryHost has no database")),
+    kysely: () => {
+      throw new Error("MemoryHost has no database");
+    },
+  };
+  async transaction(attempt: TransactionAttempt): Promise<boolean> {
+    const event = attempt.complete(await attempt.run(this.transactionContext as never));
+    if (!event) return false;
+    this.persists++;
+    this.appended.push(event);
+    return true;
   }
   async saveHeartbeat(): Promise<void> {}
   async breakerPermit() {

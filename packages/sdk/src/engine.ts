@@ -5,7 +5,7 @@ export type { ExecutionOptions } from "./replay/execution.js";
 export type { Outcome } from "./replay/outcome.js";
 export { HistoryIndex } from "./replay/history-index.js";
 export { eventLoopTimers } from "./replay/event-loop-timers.js";
-export type { ExecutionHost, HostTimers, InboxSignal, ChildStart, ChildOutcome, BreakerPermit, StepAttemptStart, StepAttemptEnd, StepAttemptScope } from "./replay/host.js";
+export type { ExecutionHost, HostTimers, InboxSignal, ChildStart, ChildOutcome, BreakerPermit, StepAttemptStart, StepAttemptEnd, StepAttemptScope, TransactionAttempt } from "./replay/host.js";
 export { openTelemetry } from "./open-telemetry.js";
 export type { OpenTelemetry } from "./open-telemetry.js";
 export { parentContextOf, storedTraceContext, formatTraceparent } from "./trace-context.js";

@@ -16,6 +16,8 @@ export type {
   WorkflowContext,
   StepContext,
   StepOptions,
+  TransactionContext,
+  TransactionOptions,
   WaitForSignalOptions,
   ChildOptions,
   MapOptions,
@@ -25,13 +27,14 @@ export type {
   FailureInfo,
   Logger,
 } from "./workflow-types.js";
+export type { TransactionQueryResult } from "./transaction-context.js";
 export type { Schema } from "./schema.js";
 export { Client } from "./client.js";
 export type { ClientOptions } from "./client.js";
 export type { EventClient, EmitOptions, EmitResult, InvalidEventTarget, EmittedEvent, EventRunInfo } from "./event/event-client.js";
 export type { PayloadOptions } from "./payload.js";
 export type { VersionInfo } from "./version-info.js";
-export type { StartOptions, RunInfo, RunStatus, ListRunsOptions, InFlightStep } from "./run-info.js";
+export type { StartOptions, StartTransaction, StartManyItem, RunInfo, RunStatus, ListRunsOptions, InFlightStep } from "./run-info.js";
 export type { RunLogLine, LogsOptions } from "./run-logs.js";
 export type { StatsOptions, WorkflowStats } from "./stats.js";
 export { RunHandle } from "./run-handle.js";

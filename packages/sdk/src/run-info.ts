@@ -1,4 +1,4 @@
-import type { RunRecord } from "@reprise/store";
+import type { CallerTransaction, RunRecord } from "@reprise/store";
 import type { Duration } from "./duration.js";
 import type { SerializedError } from "./error-codec.js";
 
@@ -18,6 +18,28 @@ export interface StartOptions {
    * @default false
    */
   allowUndeclared?: boolean;
+  /**
+   * Creates the run inside your own transaction on Reprise's database: a node-postgres client
+   * after `BEGIN` (a `Client`, or a `PoolClient` from `pool.connect()`), or a Kysely
+   * transaction. The run, and the notification that wakes a worker, exist only once that
+   * transaction commits; rolled back, the run never existed.
+   * @default none: the run is created on its own, at once
+   */
+  transaction?: StartTransaction;
+}
+
+/** A transaction `client.start` can create a run in: a node-postgres client inside `BEGIN`, or a Kysely transaction. */
+export type StartTransaction = CallerTransaction;
+
+/** One run of `client.startMany`. */
+export interface StartManyItem<In = unknown> {
+  input: In;
+  /** The run id, and its idempotency key. @default a ULID */
+  id?: string;
+  /** Wait this long before the run may start. */
+  delay?: Duration;
+  /** Higher runs first. @default the workflow's, else 0 */
+  priority?: number;
 }
 
 export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";

@@ -66,6 +66,26 @@ export interface StepOptions<T = unknown> {
   onFailure?: FailureHook;
 }
 
+/**
+ * The transaction a `ctx.transaction` function writes in, on Reprise's own database:
+ * `tx.query(text, values)` returns a node-postgres result, `tx.kysely<DB>()` a Kysely bound
+ * to the transaction. Valid until the function returns. (Its members are declared by the
+ * store, which owns the connection: see transaction-context.ts; the replay engine only
+ * hands it through.)
+ */
+export interface TransactionContext {}
+
+/** Options of `ctx.transaction`. */
+export interface TransactionOptions {
+  /**
+   * Retries after the function threw (each attempt in a new transaction, the failed one
+   * rolled back). Serialization failures and deadlocks are retried at once without
+   * counting as attempts.
+   * @default the workflow's retry policy
+   */
+  retry?: RetryPolicy;
+}
+
 /** Options of `ctx.waitForSignal`. */
 export interface WaitForSignalOptions<T> {
   /** Throws `SignalTimeoutError` when no signal arrived in time. */
@@ -127,6 +147,22 @@ export interface WorkflowContext {
   readonly log: Logger;
   /** Runs `fn` at most once to completion per run; replay returns the recorded result. */
   step<T>(name: string, fn: (ctx: StepContext) => T | Promise<T>, options?: StepOptions<T>): Promise<T>;
+  /**
+   * A step whose function runs inside a Postgres transaction on Reprise's database, and whose
+   * completion is recorded in that same transaction, fenced by the run's lease: its writes
+   * to that database happen exactly once. A crash before the commit leaves neither the
+   * writes nor the completion (the step runs again); after it, replay returns the recorded
+   * result without calling `fn`; a worker that lost its lease commits nothing. Effects
+   * outside the database (an HTTP call made from `fn`) are not covered: they may repeat.
+   *
+   * ```ts
+   * const orderId = await ctx.transaction("save-order", async (tx) => {
+   *   const { rows } = await tx.query("INSERT INTO orders (total) VALUES ($1) RETURNING id", [total]);
+   *   return rows[0].id;
+   * });
+   * ```
+   */
+  transaction<T>(name: string, fn: (tx: TransactionContext) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** A durable timer. */
   sleep(duration: Duration): Promise<void>;
   sleepUntil(at: Date): Promise<void>;

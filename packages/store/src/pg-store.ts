@@ -12,7 +12,7 @@ import { signalRun, type SignalResult } from "./operations/signal-run.js";
 import { appendEvent, type AppendArgs } from "./queries/append-event.js";
 import { breakerPermit } from "./queries/breaker-permit.js";
 import { breakerReport } from "./queries/breaker-report.js";
-import { claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
+import { CLAIM_SESSION, claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
 import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
@@ -23,6 +23,11 @@ import { runStats, type StatsFilter, type WorkflowStatsRecord } from "./queries/
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
 import { saveProgress, type ProgressUpdate } from "./queries/save-progress.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
+import { existingRuns } from "./queries/existing-runs.js";
+import { transactionalStep, type StepCompletion, type StepLease, type TransactionalStepOutcome } from "./operations/transactional-step.js";
+import { callerQueryable, type CallerTransaction } from "./caller-transaction.js";
+import type { Queryable } from "./queryable.js";
+import type { StepTransaction } from "./step-transaction.js";
 import type { Database, RunsTable } from "./schema.js";
 import { PgSchedules } from "./schedules/schedules.js";
 import { PgEvents } from "./events/events.js";
@@ -100,15 +105,30 @@ export class PgStore implements Store {
   // ---- the hot path --------------------------------------------------------------------
 
   /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
-  startRuns(runs: readonly NewRun[], payloads: readonly RunPayload[] = []): Promise<Set<string>> {
-    if (payloads.length === 0) return startRuns(this.pool, this.s, this.channel, runs);
+  startRuns(runs: readonly NewRun[], options: { transaction?: CallerTransaction | undefined; payloads?: readonly RunPayload[] | undefined } = {}): Promise<Set<string>> {
+    const payloads = options.payloads ?? [];
     // The values go in the transaction that creates their runs (no worker sees a run before
     // its input), and only for runs it created: an existing id keeps its own input.
-    return withTransaction(this.pool, async (client) => {
-      const created = await startRuns(client, this.s, this.channel, runs);
-      await insertPayloads(client, this.s, payloads.filter((p) => created.has(p.runId)));
+    const start = async (db: Queryable) => {
+      const created = await startRuns(db, this.s, this.channel, runs);
+      await insertPayloads(db, this.s, payloads.filter((p) => created.has(p.runId)));
       return created;
-    });
+    };
+    if (options.transaction) return start(callerQueryable(options.transaction));
+    if (payloads.length === 0) return startRuns(this.pool, this.s, this.channel, runs);
+    return withTransaction(this.pool, start);
+  }
+
+  existingRuns(ids: readonly string[], options: { transaction?: CallerTransaction | undefined } = {}): Promise<Map<string, string>> {
+    return existingRuns(options.transaction ? callerQueryable(options.transaction) : this.pool, this.s, ids);
+  }
+
+  withTransaction<T>(fn: (transaction: CallerTransaction) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
+  }
+
+  transactionalStep(lease: StepLease, body: (tx: StepTransaction) => Promise<StepCompletion>): Promise<TransactionalStepOutcome> {
+    return transactionalStep(this.pool, this.s, lease, body);
   }
 
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
@@ -146,15 +166,14 @@ export class PgStore implements Store {
   }
 
   /**
-   * Claims and lease renewals commit without waiting for the WAL flush (saving a disk sync
-   * per claim). That is safe: a claim lost in a database crash only puts the run back in
-   * the queue, the fence of every append checks owner and epoch, and the first append after
-   * a claim is a synchronous commit, which flushes the claim's WAL record before its own.
+   * Claims and lease renewals go through connections of their own (see CLAIM_SESSION):
+   * asynchronous commit, and plans that never read a whole table. A store on a pool it was
+   * given claims with that pool's settings.
    */
   private leases(): pg.Pool {
     if (!this.connectionString) return this.pool;
     if (!this.leasePool) {
-      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: "-c synchronous_commit=off" });
+      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: CLAIM_SESSION });
       guard(this.leasePool);
     }
     return this.leasePool;

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { CallerTransaction } from "./caller-transaction.js";
 import type { AlertStore } from "./alerts/alert-store.js";
 import type { Listener, ListenOptions } from "./listener.js";
 import type { CancelResult } from "./operations/cancel-run.js";
@@ -22,6 +23,8 @@ import type { EventStore } from "./events/event-store.js";
 import type { FleetStore } from "./fleet/fleet-store.js";
 import type { NewPayload } from "./queries/save-payloads.js";
 import type { RunPayload } from "./queries/insert-payloads.js";
+import type { StepCompletion, StepLease, TransactionalStepOutcome } from "./operations/transactional-step.js";
+import type { StepTransaction } from "./step-transaction.js";
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -222,11 +225,22 @@ export interface Store {
   // ---- the hot path ----------------------------------------------------------------------
 
   /**
-   * Creates runs with their RunStarted events; existing ids are left alone. Values of the
-   * created runs stored out of line (`payloads`) are written in the same transaction.
-   * @returns the created ids
+   * Creates runs with their RunStarted events in one statement; existing ids are left alone.
+   * With `transaction`, inside the caller's transaction: the runs (and the NOTIFY that wakes
+   * workers) exist only if the caller commits. Values of the created runs stored out of line
+   * (`payloads`) are written in the same transaction. @returns the created ids
    */
-  startRuns(runs: readonly NewRun[], payloads?: readonly RunPayload[]): Promise<Set<string>>;
+  startRuns(runs: readonly NewRun[], options?: { transaction?: CallerTransaction | undefined; payloads?: readonly RunPayload[] | undefined }): Promise<Set<string>>;
+  /** The workflow of each of these runs that exists (as `transaction`, if given, sees it). */
+  existingRuns(ids: readonly string[], options?: { transaction?: CallerTransaction | undefined }): Promise<Map<string, string>>;
+  /** Runs `fn` in a transaction of the store's own (committed if it returns, rolled back if it throws). */
+  withTransaction<T>(fn: (transaction: CallerTransaction) => Promise<T>): Promise<T>;
+  /**
+   * A step whose writes and completion commit together (`ctx.transaction`): BEGIN, `body`,
+   * the completion `body` returns appended fenced by `lease`, COMMIT. Rolled back when
+   * `body` throws or returns nothing, and when the lease no longer holds.
+   */
+  transactionalStep(lease: StepLease, body: (tx: StepTransaction) => Promise<StepCompletion>): Promise<TransactionalStepOutcome>;
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
   claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]>;
   /** A connection held for hot-path writes; release it when done. */

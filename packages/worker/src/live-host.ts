@@ -11,11 +11,13 @@ import {
   type Outcome,
   type StepAttemptScope,
   type StepAttemptStart,
+  type TransactionAttempt,
 } from "@reprise/sdk/engine";
 import { isConnectionError, isRefusedValue } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import type { WorkerRuntime } from "./runtime.js";
+import { transactionAttempt } from "./transaction-attempt.js";
 
 /** The run a host serves, as the host sees it (a `RunTask`). */
 export interface HostedRun {
@@ -122,7 +124,7 @@ export class LiveHost implements ExecutionHost {
             traceContext: this.task.childTraceContext(),
           },
         ],
-        child.outOfLine ? [{ runId: child.id, id: child.outOfLine.id, text: child.outOfLine.text }] : [],
+        { payloads: child.outOfLine ? [{ runId: child.id, id: child.outOfLine.id, text: child.outOfLine.text }] : [] },
       );
       if (created.has(child.id)) return { parentId: child.parentId, workflow: child.workflow };
       const existing = await this.runtime.store.getRun(child.id);
@@ -144,6 +146,11 @@ export class LiveHost implements ExecutionHost {
         error: (outcome.error as SerializedError | null) ?? { name: "Error", message: `child run ${childId} ${outcome.status}` },
       };
     });
+  }
+
+  /** A `ctx.transaction` attempt on the store's own database (see transaction-attempt). */
+  transaction(attempt: TransactionAttempt): Promise<boolean> {
+    return transactionAttempt(this.runtime, this.task, attempt);
   }
 
   async saveHeartbeat(position: number, details: string): Promise<void> {

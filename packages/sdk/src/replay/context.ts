@@ -20,6 +20,7 @@ import type { InboxSignal } from "./host.js";
 import { findKind } from "./history-index.js";
 import { runMap } from "./map.js";
 import { runStep } from "./step.js";
+import { runTransaction } from "./transaction-step.js";
 
 const TIMER_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.TimerFired]);
 const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalWaitStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
@@ -40,6 +41,7 @@ export function createWorkflowContext(ex: Execution): WorkflowContext {
     signal: ex.abortController.signal,
     log: logger,
     step: (name, fn, options) => runStep(ex, ex.takePosition(), checkName(name, "step"), fn, options),
+    transaction: (name, fn, options) => runTransaction(ex, ex.takePosition(), checkName(name, "transaction"), fn, options),
     sleep: (duration: Duration) => sleepUntil(ex, ex.takePosition(), (now) => now + toMillis(duration)),
     sleepUntil: (at: Date) => {
       if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new TypeError(`sleepUntil needs a valid Date, got ${String(at)}`);

@@ -197,6 +197,11 @@ export abstract class ExecutionCore {
     return this.nextPosition <= this.history.maxPosition;
   }
 
+  /** Takes the next seq for an event appended outside the buffer (a transaction step's completion). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
   /**
    * Buffers a new event; `rawFields` are spliced in as already-serialised JSON text, and
    * `outOfLine` holds the values they refer to (see {@link place}), written before it.

@@ -1,6 +1,7 @@
 import type { NewEvent } from "../events.js";
 import type { SerializedError } from "../error-codec.js";
 import type { CircuitBreaker } from "../breaker.js";
+import type { TransactionContext } from "../workflow-types.js";
 import type { Outcome } from "./outcome.js";
 import type { OutOfLineValue } from "../payload.js";
 
@@ -45,6 +46,19 @@ export type ChildOutcome =
 
 /** Whether a breaker lets a call through. */
 export type BreakerPermit = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/** One attempt of `ctx.transaction`, as the engine hands it to the host. */
+export interface TransactionAttempt {
+  /** The step's function, run against the open transaction. */
+  run(tx: TransactionContext): Promise<unknown>;
+  /**
+   * Called inside the transaction with what `run` returned: the completion event to append
+   * in it, fenced by the run's lease, or undefined to roll back (the run ended meanwhile).
+   * Throws (rolled back) when the result cannot be stored. The event's seq is the same on
+   * every call of one attempt, so a retry after an ambiguous commit cannot record it twice.
+   */
+  complete(value: unknown): NewEvent | undefined;
+}
 
 /** A step attempt about to run, as the host is told of it. */
 export interface StepAttemptStart {
@@ -120,6 +134,14 @@ export interface ExecutionHost extends HostTimers {
   /** Creates the child run unless a run with that id exists; returns the existing or new run's parent. */
   startChild(child: ChildStart): Promise<{ parentId: string | null; workflow: string }>;
   childOutcome(childId: string): Promise<ChildOutcome | null>;
+  /**
+   * Runs an attempt of `ctx.transaction` in one database transaction: `run`, then the event
+   * `complete` returns appended, then COMMIT. Serialization failures and deadlocks are
+   * retried by the host (run again). Resolves true once committed, false when `complete`
+   * asked for a rollback; rejects with what `run` or `complete` threw, or what the database
+   * refused, with nothing of the attempt stored. A lost lease stops the run (as `persist`).
+   */
+  transaction(attempt: TransactionAttempt): Promise<boolean>;
   /** Saves a step's progress (JSON text) for its next attempt. */
   saveHeartbeat(position: number, details: string): Promise<void>;
   /** Asks a circuit breaker for permission, and reports the call's result to it. */

@@ -98,6 +98,7 @@ const replayHost = (clock: () => number, loadPayload: ((id: string) => Promise<u
         ),
   readSignal: () => Promise.resolve(null),
   startChild: () => Promise.reject(new Error("replay cannot start children")),
+  transaction: () => Promise.reject(new Error("replay cannot run transactions")),
   childOutcome: () => Promise.resolve(null),
   saveHeartbeat: () => Promise.resolve(),
   breakerPermit: () => Promise.resolve({ allowed: true }),
