@@ -46,7 +46,8 @@ export class ClaimPlanProbe {
       // EXECUTE takes no bind parameters: the values go in as literals.
       const workflows = `ARRAY[${args.workflows.map((w) => pg.escapeLiteral(w)).join(", ")}]::text[]`;
       const { rows } = await this.pool.query<{ "QUERY PLAN": [{ Plan: PlanNode; "Execution Time"?: number }] }>(
-        `EXPLAIN (${options}) EXECUTE ${name}(${pg.escapeLiteral(args.queue ?? "default")}, ${workflows}, ${Math.trunc(args.limit)}, 'plan-probe', 30000)`,
+        // The last two: a worker without a version (migration 0009), which pins nothing.
+        `EXPLAIN (${options}) EXECUTE ${name}(${pg.escapeLiteral(args.queue ?? "default")}, ${workflows}, ${Math.trunc(args.limit)}, 'plan-probe', 30000, NULL, ARRAY[]::text[])`,
       );
       const [{ Plan, "Execution Time": ms }] = rows[0]!["QUERY PLAN"];
       const scans: string[] = [];

@@ -1,4 +1,5 @@
 import type { SerializedError } from "./error-codec.js";
+import type { OutOfLineValue } from "./payload.js";
 
 /**
  * The kinds of event in a run's log. The names are the contract between versions:
@@ -54,6 +55,8 @@ export interface NewEvent {
   name: string | null;
   /** The payload as JSON text (already validated), so it is serialised exactly once. */
   payload: string;
+  /** Values the payload refers to, stored out of line: written before the event. */
+  outOfLine?: readonly OutOfLineValue[];
 }
 
 // Payload shapes, per kind. Fields are added over time, never renamed.
@@ -65,6 +68,8 @@ export interface RunStartedPayload {
   fingerprint?: string;
   parentId?: string;
   timeoutMs?: number;
+  /** The emitted event that started the run. */
+  event?: string;
 }
 
 export interface StepCompletedPayload {

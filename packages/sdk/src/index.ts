@@ -1,10 +1,16 @@
 // The public API of @reprise/sdk: what ../shared/API.md names, plus the types users need to
 // write against it. What the worker needs of the engine comes from ./engine.ts
 // (`@reprise/sdk/engine`), which is not public API.
-export { workflow } from "./workflow.js";
+export { workflow, defineWorkflow } from "./workflow.js";
 export type {
   AnyWorkflow,
+  AnyWorkflowRef,
   Workflow,
+  WorkflowRef,
+  WorkflowDefinition,
+  WorkflowContract,
+  ImplementationOptions,
+  Versioning,
   WorkflowOptions,
   WorkflowFunction,
   WorkflowContext,
@@ -25,6 +31,9 @@ export type { TransactionQueryResult } from "./transaction-context.js";
 export type { Schema } from "./schema.js";
 export { Client } from "./client.js";
 export type { ClientOptions } from "./client.js";
+export type { EventClient, EmitOptions, EmitResult, InvalidEventTarget, EmittedEvent, EventRunInfo } from "./event/event-client.js";
+export type { PayloadOptions } from "./payload.js";
+export type { VersionInfo } from "./version-info.js";
 export type { StartOptions, StartTransaction, StartManyItem, RunInfo, RunStatus, ListRunsOptions, InFlightStep } from "./run-info.js";
 export type { RunLogLine, LogsOptions } from "./run-logs.js";
 export type { StatsOptions, WorkflowStats } from "./stats.js";

@@ -13,6 +13,12 @@ export interface StartOptions {
   /** Higher runs first. @default the workflow's, else 0 */
   priority?: number;
   /**
+   * Start a definition (`defineWorkflow`) whose name no worker has declared yet, to wait
+   * for the first worker that implements it. Without it that is an `UnknownWorkflowError`.
+   * @default false
+   */
+  allowUndeclared?: boolean;
+  /**
    * Creates the run inside your own transaction on Reprise's database: a node-postgres client
    * after `BEGIN` (a `Client`, or a `PoolClient` from `pool.connect()`), or a Kysely
    * transaction. The run, and the notification that wakes a worker, exist only once that
@@ -70,6 +76,15 @@ export interface RunInfo {
   forkedFrom?: string;
   /** When a worker first took the run. */
   startedAt?: Date;
+  /** The version (`new Worker({ version })`) of the worker that first ran it. */
+  version?: string;
+  /** True when only workers of `version` may continue it (`versioning: "pinned"`). */
+  pinned?: boolean;
+  /**
+   * Set while the run is pinned to a version that has no live worker: it waits for one
+   * (start a worker of that version, or cancel it).
+   */
+  waitingForVersion?: string;
   /**
    * While the run is `running`: the step attempt in flight that started first, as the
    * worker holding the run reported it within about the last second. A step that started
@@ -114,6 +129,9 @@ export function toRunInfo(run: RunRecord): RunInfo {
   if (run.fingerprint) info.fingerprint = run.fingerprint;
   if (run.forkedFrom) info.forkedFrom = run.forkedFrom;
   if (run.startedAt) info.startedAt = run.startedAt;
+  if (run.version !== null) info.version = run.version;
+  if (run.pinned) info.pinned = true;
+  if (run.pinned && run.versionLive === false && run.version !== null) info.waitingForVersion = run.version;
   // A snapshot of an older lease is what a worker that lost the run left behind.
   const progress = run.progress;
   if (run.status === "running" && progress && progress.epoch === run.leaseEpoch && progress.steps.length > 0) {

@@ -172,8 +172,11 @@ export interface WorkflowContext {
    * `Promise.race` is not cancelled, and takes the next signal of its name.
    */
   waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions<T>): Promise<T>;
-  /** Starts a child run and waits for its result; its failure is thrown as `ChildFailedError`. */
-  child<I, O, In>(workflow: Workflow<I, O, In>, input: In, options?: ChildOptions): Promise<O>;
+  /**
+   * Starts a child run and waits for its result; its failure is thrown as `ChildFailedError`.
+   * A definition (`defineWorkflow`) will do: the child runs on whichever worker implements it.
+   */
+  child<I, O, In>(workflow: WorkflowRef<I, O, In>, input: In, options?: ChildOptions): Promise<O>;
   /** One durable step per item, at most `concurrency` in flight. */
   map<T, R>(
     name: string,
@@ -216,28 +219,80 @@ export interface WorkflowOptions<I, O, In = I> {
   signals?: Record<string, Schema<unknown>>;
   /** @default 0 (higher runs first) */
   priority?: number;
+  /**
+   * Events that start this workflow (`client.emit(name, payload)`, `emit()` in SQL,
+   * `reprise emit`): one run per event and workflow, with the event's payload as input.
+   * Workers declare these triggers at start, as they declare schedules.
+   */
+  on?: string | readonly string[];
+  /**
+   * `"pinned"`: a run stays on workers of the version (`new Worker({ version })`) that first
+   * ran it until it ends. `"auto-upgrade"`: any worker continues it; guard changed code with
+   * `ctx.patched`. @default "auto-upgrade"
+   */
+  versioning?: Versioning;
+}
+
+/** How a run's deployment version binds it (see `WorkflowOptions.versioning`). */
+export type Versioning = "pinned" | "auto-upgrade";
+
+/**
+ * What a caller needs to start a workflow and type its result, and nothing of its code:
+ * its name, input and output schemas, queue, timeout, priority and signal schemas. The
+ * options of `defineWorkflow`.
+ */
+export type WorkflowContract<I, O, In = I> = Pick<WorkflowOptions<I, O, In>, "name" | "input" | "output" | "queue" | "timeout" | "priority" | "signals">;
+
+/** What only the implementation says: retries, failure hook, triggers, schedule, versioning. */
+export type ImplementationOptions<I, O, In = I> = Omit<WorkflowOptions<I, O, In>, keyof WorkflowContract<I, O, In>>;
+
+/**
+ * A workflow as `client.start`, `client.run`, `ctx.child` and `client.emit`'s validation see
+ * it: a definition (`defineWorkflow`) or an implementation (`workflow`).
+ */
+export interface WorkflowRef<I = unknown, O = unknown, In = I> {
+  readonly name: string;
+  /** The name of its queue. */
+  readonly queue: string;
+  /** The queue's limits when it was given as a `queue()` definition. */
+  readonly queueDefinition: QueueDefinition | undefined;
+  readonly options: WorkflowContract<I, O, In>;
+  readonly timeoutMs: number | undefined;
+  /** A hash of the workflow function's source; undefined for a definition, which has none. */
+  readonly fingerprint: string | undefined;
+  /** Validates an input (the identity when there is no schema). @throws ValidationError */
+  parseInput(input: unknown): I;
+  /** Type-only: what `client.start` accepts. */
+  readonly __input?: In;
+  /** Type-only: what the run returns. */
+  readonly __output?: O;
+}
+
+/** Any workflow reference, whatever its types. */
+export type AnyWorkflowRef = WorkflowRef<unknown, unknown, unknown>;
+
+/**
+ * A workflow's name and types apart from its code (`defineWorkflow`): a service imports it
+ * to start runs, typed, without importing the worker's code; the worker implements it.
+ */
+export interface WorkflowDefinition<I = unknown, O = unknown, In = I> extends WorkflowRef<I, O, In> {
+  /** The implementation, for the worker: the same as `workflow(definition, options, fn)`. */
+  implement(fn: WorkflowFunction<I, O>, options?: ImplementationOptions<I, O, In>): Workflow<I, O, In>;
 }
 
 /**
  * A workflow definition, used by `Worker` to run it and by `Client` to start it. `I` is the
  * input the function receives, `O` its result, `In` what `client.start` accepts.
  */
-export interface Workflow<I = unknown, O = unknown, In = I> {
-  readonly name: string;
-  /** The name of its queue. */
-  readonly queue: string;
-  /** The queue's limits when it was given as a `queue()` definition. */
-  readonly queueDefinition: QueueDefinition | undefined;
+export interface Workflow<I = unknown, O = unknown, In = I> extends WorkflowRef<I, O, In> {
   readonly options: WorkflowOptions<I, O, In>;
   /** The workflow function (a method, so that any workflow is a `Workflow<unknown, unknown, unknown>`). */
   fn(ctx: WorkflowContext, input: I): Promise<O>;
   /** A hash of the workflow function's source, recorded with each run it starts. */
   readonly fingerprint: string;
-  readonly timeoutMs: number | undefined;
-  /** Validates an input (the identity when there is no schema). @throws ValidationError */
-  parseInput(input: unknown): I;
-  /** Type-only: what `client.start` accepts. */
-  readonly __input?: In;
+  /** The events that start it (`on`, as a list). */
+  readonly triggers: readonly string[];
+  readonly versioning: Versioning;
 }
 
 /** Any workflow, whatever its input and output types (what a worker or a replay takes). */

@@ -43,6 +43,12 @@ export type { ScheduleRow, StoredSchedule, StoredSlot, LateSlot, OverrunSlot } f
 export type { ClaimedSchedule } from "./queries/claim-schedules.js";
 export type { ScheduleAdvance, SlotRecord } from "./queries/advance-schedules.js";
 export type { DeclaredOutcome } from "./queries/sync-declared-schedules.js";
+export type { EventStore, EventTarget, StoredEvent, StoredEventRun, EventFilter } from "./events/event-store.js";
+export type { EmitArgs, EventTargetRun } from "./queries/emit-event.js";
+export type { FleetStore, WorkerPresence, WorkerRecord, VersionRecord } from "./fleet/fleet-store.js";
+export type { DeclaredWorkflow, TriggerChange } from "./queries/declare-workflows.js";
+export type { NewPayload } from "./queries/save-payloads.js";
+export type { RunPayload } from "./queries/insert-payloads.js";
 export type { AlertStore, AlertTransaction, AlertFilter } from "./alerts/alert-store.js";
 export type {
   AlertRecord,

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Selectable } from "kysely";
+import { Kysely, PostgresDialect, sql, type Selectable } from "kysely";
 import pg from "pg";
 import { PgAlerts } from "./alerts/alerts.js";
 import { StoreError, StoreErrorCode } from "./errors.js";
@@ -26,9 +26,15 @@ import { startRuns, type NewRun } from "./queries/start-runs.js";
 import { existingRuns } from "./queries/existing-runs.js";
 import { transactionalStep, type StepCompletion, type StepLease, type TransactionalStepOutcome } from "./operations/transactional-step.js";
 import { callerQueryable, type CallerTransaction } from "./caller-transaction.js";
+import type { Queryable } from "./queryable.js";
 import type { StepTransaction } from "./step-transaction.js";
 import type { Database, RunsTable } from "./schema.js";
 import { PgSchedules } from "./schedules/schedules.js";
+import { PgEvents } from "./events/events.js";
+import { PgFleet } from "./fleet/fleet.js";
+import { insertPayloads, type RunPayload } from "./queries/insert-payloads.js";
+import { loadPayloads } from "./queries/load-payloads.js";
+import { savePayloads, type NewPayload } from "./queries/save-payloads.js";
 import type {
   BreakerRecord,
   CancelArgs,
@@ -45,7 +51,7 @@ import type {
   StoreOptions,
   StoreSession,
 } from "./store.js";
-import { TERMINAL_STATUSES } from "./run-status.js";
+import { TERMINAL_SQL, TERMINAL_STATUSES } from "./run-status.js";
 import { withTransaction } from "./transaction.js";
 
 /**
@@ -56,6 +62,8 @@ import { withTransaction } from "./transaction.js";
 export class PgStore implements Store {
   readonly schema: string;
   readonly schedules: PgSchedules;
+  readonly events: PgEvents;
+  readonly fleet: PgFleet;
   readonly alerts: PgAlerts;
   readonly channel: string;
   private readonly pool: pg.Pool;
@@ -80,6 +88,8 @@ export class PgStore implements Store {
     guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
+    this.events = new PgEvents(this.pool, this.db, this.s, this.channel);
+    this.fleet = new PgFleet(this.pool, this.db, this.s);
     this.alerts = new PgAlerts(this.pool, this.db, this.s, this.schema);
   }
 
@@ -95,9 +105,18 @@ export class PgStore implements Store {
   // ---- the hot path --------------------------------------------------------------------
 
   /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
-  startRuns(runs: readonly NewRun[], options: { transaction?: CallerTransaction | undefined } = {}): Promise<Set<string>> {
-    const db = options.transaction ? callerQueryable(options.transaction) : this.pool;
-    return startRuns(db, this.s, this.channel, runs);
+  startRuns(runs: readonly NewRun[], options: { transaction?: CallerTransaction | undefined; payloads?: readonly RunPayload[] | undefined } = {}): Promise<Set<string>> {
+    const payloads = options.payloads ?? [];
+    // The values go in the transaction that creates their runs (no worker sees a run before
+    // its input), and only for runs it created: an existing id keeps its own input.
+    const start = async (db: Queryable) => {
+      const created = await startRuns(db, this.s, this.channel, runs);
+      await insertPayloads(db, this.s, payloads.filter((p) => created.has(p.runId)));
+      return created;
+    };
+    if (options.transaction) return start(callerQueryable(options.transaction));
+    if (payloads.length === 0) return startRuns(this.pool, this.s, this.channel, runs);
+    return withTransaction(this.pool, start);
   }
 
   existingRuns(ids: readonly string[], options: { transaction?: CallerTransaction | undefined } = {}): Promise<Map<string, string>> {
@@ -168,6 +187,14 @@ export class PgStore implements Store {
     return readSignal(this.pool, this.s, runId, name, after);
   }
 
+  savePayloads(args: { runId: string; owner: string; epoch: number; payloads: readonly NewPayload[] }): Promise<boolean> {
+    return savePayloads(this.pool, this.s, args);
+  }
+
+  loadPayloads(runId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    return loadPayloads(this.pool, this.s, runId, ids);
+  }
+
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
     return saveHeartbeat(this.pool, this.s, args);
   }
@@ -201,8 +228,15 @@ export class PgStore implements Store {
 
   // ---- operations on one run -------------------------------------------------------------
 
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult> {
-    return signalRun(this.pool, this.s, this.channel, args);
+  signalRun(args: { runId: string; name: string; payload: string | undefined; payloads?: readonly NewPayload[] }): Promise<SignalResult> {
+    const payloads = args.payloads ?? [];
+    if (payloads.length === 0) return signalRun(this.pool, this.s, this.channel, args);
+    // The signal and its value commit together: the run never reads a signal whose value is missing.
+    return withTransaction(this.pool, async (client) => {
+      const result = await signalRun(client, this.s, this.channel, args);
+      if (result.delivered) await insertPayloads(client, this.s, payloads.map((p) => ({ ...p, runId: args.runId })));
+      return result;
+    });
   }
 
   /**
@@ -232,12 +266,18 @@ export class PgStore implements Store {
   // ---- reads -------------------------------------------------------------------------------
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = await this.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db.selectFrom("runs").selectAll().select(this.versionLive()).where("id", "=", id).executeTakeFirst();
     return row ? toRunRecord(row) : undefined;
   }
 
+  /** For an open pinned run, whether a worker of its version is alive: else it waits for one. */
+  private versionLive() {
+    return sql<boolean | null>`CASE WHEN pinned AND status NOT IN ${sql.raw(TERMINAL_SQL)} THEN EXISTS (
+      SELECT 1 FROM ${sql.raw(this.s)}.workers w WHERE w.version = ${sql.raw(this.s)}.runs.version AND w.expires_at > now()) END`.as("version_live");
+  }
+
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    let query = this.db.selectFrom("runs").selectAll();
+    let query = this.db.selectFrom("runs").selectAll().select(this.versionLive());
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
     if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
@@ -426,7 +466,7 @@ function guard(pool: pg.Pool): void {
   pool.on("connect", (client) => client.on("error", () => undefined));
 }
 
-function toRunRecord(row: Selectable<RunsTable>): RunRecord {
+function toRunRecord(row: Selectable<RunsTable> & { version_live: boolean | null }): RunRecord {
   return {
     id: row.id,
     workflow: row.workflow,
@@ -446,6 +486,9 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
+    version: row.version,
+    pinned: row.pinned,
+    versionLive: row.version_live,
     leaseEpoch: row.lease_epoch,
     progress: (row.progress as RunProgress | null) ?? null,
   };

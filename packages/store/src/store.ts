@@ -19,6 +19,10 @@ import type { ProgressUpdate } from "./queries/save-progress.js";
 import type { NewRun } from "./queries/start-runs.js";
 import type { MigrateOptions } from "./migrate.js";
 import type { ScheduleStore } from "./schedules/schedule-store.js";
+import type { EventStore } from "./events/event-store.js";
+import type { FleetStore } from "./fleet/fleet-store.js";
+import type { NewPayload } from "./queries/save-payloads.js";
+import type { RunPayload } from "./queries/insert-payloads.js";
 import type { StepCompletion, StepLease, TransactionalStepOutcome } from "./operations/transactional-step.js";
 import type { StepTransaction } from "./step-transaction.js";
 
@@ -61,6 +65,12 @@ export interface RunRecord {
   updatedAt: Date;
   /** When a worker first took the run. */
   startedAt: Date | null;
+  /** The version of the worker that first ran it. */
+  version: string | null;
+  /** Only workers of `version` may continue it. */
+  pinned: boolean;
+  /** For an open pinned run: whether a worker of its version is alive (null otherwise). */
+  versionLive: boolean | null;
   /** Bumped by every claim: which lease `progress` must belong to, to be current. */
   leaseEpoch: number;
   /** The steps in flight as the worker holding the run last wrote them (see {@link RunProgress}). */
@@ -199,6 +209,10 @@ export interface Store {
   readonly canListen: boolean;
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
+  /** Emitted events: the workflows an event starts, emissions, what each started. */
+  readonly events: EventStore;
+  /** Declared workflows and triggers, workers alive, deployment versions. */
+  readonly fleet: FleetStore;
   /** Alerts: the inbox the log's triggers fill, evaluation, lifecycle, the delivery outbox. */
   readonly alerts: AlertStore;
 
@@ -213,9 +227,10 @@ export interface Store {
   /**
    * Creates runs with their RunStarted events in one statement; existing ids are left alone.
    * With `transaction`, inside the caller's transaction: the runs (and the NOTIFY that wakes
-   * workers) exist only if the caller commits. @returns the created ids
+   * workers) exist only if the caller commits. Values of the created runs stored out of line
+   * (`payloads`) are written in the same transaction. @returns the created ids
    */
-  startRuns(runs: readonly NewRun[], options?: { transaction?: CallerTransaction | undefined }): Promise<Set<string>>;
+  startRuns(runs: readonly NewRun[], options?: { transaction?: CallerTransaction | undefined; payloads?: readonly RunPayload[] | undefined }): Promise<Set<string>>;
   /** The workflow of each of these runs that exists (as `transaction`, if given, sees it). */
   existingRuns(ids: readonly string[], options?: { transaction?: CallerTransaction | undefined }): Promise<Map<string, string>>;
   /** Runs `fn` in a transaction of the store's own (committed if it returns, rolled back if it throws). */
@@ -238,6 +253,10 @@ export interface Store {
   loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>>;
   /** The oldest signal of that name after `after` (a signal id), if any. */
   readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null>;
+  /** Writes a running run's values stored out of line, fenced by its lease. @returns false when the lease is gone */
+  savePayloads(args: { runId: string; owner: string; epoch: number; payloads: readonly NewPayload[] }): Promise<boolean>;
+  /** Values of a run stored out of line, as JSON text, by id (missing ids are absent). */
+  loadPayloads(runId: string, ids: readonly string[]): Promise<Map<string, string>>;
   /** Writes the steps in flight of many runs in one statement, fenced by their leases. @returns the runs whose lease held */
   saveProgress(args: { owner: string; runs: readonly ProgressUpdate[] }): Promise<Set<string>>;
   /** Saves a step's progress, fenced by the lease. @returns false when the lease is gone */
@@ -252,8 +271,8 @@ export interface Store {
 
   // ---- operations on one run -------------------------------------------------------------
 
-  /** Puts a signal in a run's inbox (durable, first-in first-out per name). */
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult>;
+  /** Puts a signal in a run's inbox (durable, first-in first-out per name), with its payload's out-of-line value if any. */
+  signalRun(args: { runId: string; name: string; payload: string | undefined; payloads?: readonly NewPayload[] }): Promise<SignalResult>;
   /** Cancels a run and, after it, its unfinished children (and theirs). */
   cancelRun(args: CancelArgs & { runId: string }): Promise<CancelResult>;
   /** Cancels the unfinished children of a run that was cancelled (and theirs). */

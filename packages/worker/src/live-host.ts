@@ -1,6 +1,7 @@
 import type { CircuitBreaker, LogEntry, SerializedError } from "@reprise/sdk";
 import {
   eventLoopTimers,
+  payloadRefOf,
   type BreakerPermit,
   type ChildOutcome,
   type ChildStart,
@@ -55,12 +56,44 @@ export class LiveHost implements ExecutionHost {
     return this.runtime.clock.now();
   }
 
-  persist(events: NewEvent[], logs: LogEntry[]): Promise<void> {
+  async persist(events: NewEvent[], logs: LogEntry[]): Promise<void> {
+    await this.saveOutOfLine(events);
     return this.runtime.committer.commit(this.task.commitRequest(events, logs));
   }
 
-  end(outcome: Outcome, events: NewEvent[], logs: LogEntry[]): Promise<void> {
+  async end(outcome: Outcome, events: NewEvent[], logs: LogEntry[]): Promise<void> {
+    await this.saveOutOfLine(events);
     return this.task.end(outcome, events, logs);
+  }
+
+  /**
+   * Writes the large values these events refer to, before the events: an event is never
+   * durable without its value (a crash in between leaves an orphan value, never read).
+   * Values are too large to wait for a group commit's company: one statement of their own.
+   */
+  private async saveOutOfLine(events: readonly NewEvent[]): Promise<void> {
+    const payloads = events.flatMap((e) => e.outOfLine ?? []).map((v) => ({ id: v.id, text: v.text }));
+    if (payloads.length === 0) return;
+    const saved = await this.read(() =>
+      this.runtime.store.savePayloads({ runId: this.task.id, owner: this.runtime.workerId, epoch: this.task.epoch, payloads }),
+    );
+    if (!saved) {
+      const error = new LeaseLostError(this.task.id);
+      this.task.leaseLost(error);
+      throw error;
+    }
+  }
+
+  async loadPayload(id: string): Promise<unknown> {
+    return this.loadOf(this.task.id, id);
+  }
+
+  /** A value of a run stored out of line (this run's, or a child's output). */
+  private async loadOf(runId: string, id: string): Promise<unknown> {
+    const texts = await this.read(() => this.runtime.store.loadPayloads(runId, [id]));
+    const text = texts.get(id);
+    if (text === undefined) throw new Error(`payload ${id} of run ${runId} is not in the database`);
+    return JSON.parse(text) as unknown;
   }
 
   /** Postgres will not store the value, however often it is sent (see isRefusedValue). */
@@ -77,19 +110,22 @@ export class LiveHost implements ExecutionHost {
 
   startChild(child: ChildStart): Promise<{ parentId: string | null; workflow: string }> {
     return this.read(async () => {
-      const created = await this.runtime.store.startRuns([
-        {
-          id: child.id,
-          workflow: child.workflow,
-          queue: child.queue,
-          input: child.input,
-          priority: child.priority,
-          timeoutMs: child.timeoutMs,
-          parentId: child.parentId,
-          fingerprint: child.fingerprint,
-          traceContext: this.task.childTraceContext(),
-        },
-      ]);
+      const created = await this.runtime.store.startRuns(
+        [
+          {
+            id: child.id,
+            workflow: child.workflow,
+            queue: child.queue,
+            input: child.input,
+            priority: child.priority,
+            timeoutMs: child.timeoutMs,
+            parentId: child.parentId,
+            fingerprint: child.fingerprint,
+            traceContext: this.task.childTraceContext(),
+          },
+        ],
+        { payloads: child.outOfLine ? [{ runId: child.id, id: child.outOfLine.id, text: child.outOfLine.text }] : [] },
+      );
       if (created.has(child.id)) return { parentId: child.parentId, workflow: child.workflow };
       const existing = await this.runtime.store.getRun(child.id);
       return { parentId: existing?.parentId ?? null, workflow: existing?.workflow ?? "" };
@@ -100,7 +136,11 @@ export class LiveHost implements ExecutionHost {
     return this.read(async () => {
       const outcome = await this.runtime.store.runOutcome(childId);
       if (!outcome) return null;
-      if (outcome.status === "completed") return { status: "completed", output: outcome.output ?? undefined };
+      if (outcome.status === "completed") {
+        // A large output is the child's: read it here, and the parent stores its own copy.
+        const ref = payloadRefOf(outcome.output);
+        return { status: "completed", output: ref ? await this.loadOf(childId, ref.id) : (outcome.output ?? undefined) };
+      }
       return {
         status: outcome.status as "failed" | "cancelled",
         error: (outcome.error as SerializedError | null) ?? { name: "Error", message: `child run ${childId} ${outcome.status}` },

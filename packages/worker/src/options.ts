@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
-import { newId } from "@reprise/sdk/engine";
+import { queue as defineQueue, toMillis, ValidationError, type Duration, type QueueDefinition, type AnyWorkflow, type PayloadOptions } from "@reprise/sdk";
+import { newId, resolvePayloadLimits, type PayloadLimits } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlerts } from "./alerts/alerts-options.js";
 import { WorkerConfigError } from "./errors.js";
@@ -92,6 +92,21 @@ export interface WorkerOptions {
    */
   schedulerInterval?: Duration;
   /**
+   * This deployment's version (a build id, a date, a git sha). A run records the version of
+   * the worker that first runs it; a `versioning: "pinned"` workflow's runs are continued
+   * only by workers of their version. New runs go to the newest version with a live worker;
+   * workers of older versions drain: they only continue their version's pinned runs.
+   * @default process.env.REPRISE_VERSION, else none (the worker takes any unpinned run)
+   */
+  version?: string;
+  /**
+   * Large values: a step result, output or child input over `inlineLimit` is stored out of
+   * line (read back when a replay reaches it), one over `maxSize` fails its step with
+   * `SerializationError`.
+   * @default { inlineLimit: 262144, maxSize: 67108864 }
+   */
+  payloads?: PayloadOptions;
+  /**
    * Alert rules and the channels they notify. Any number of workers may have them: each
    * failure is evaluated once, by one of them, and each notification delivered once per
    * channel. Workers without `alerts` neither evaluate nor deliver.
@@ -151,12 +166,16 @@ export interface ResolvedWorkerOptions {
   readonly hookTimeoutMs: number;
   readonly scheduler: boolean;
   readonly schedulerIntervalMs: number;
+  readonly version: string | undefined;
+  readonly payloads: PayloadLimits;
   readonly alerts: ResolvedAlerts | undefined;
   readonly progressIntervalMs: number;
   /** `undefined`: nothing is counted. */
   readonly metrics: { readonly port: number | undefined; readonly host: string } | undefined;
   readonly tracing: boolean;
 }
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.:\-+/@]{0,99}$/;
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   if (!options || (!options.connectionString && !options.store)) {
@@ -198,6 +217,17 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   const heartbeatMs = options.heartbeatInterval === undefined ? Math.floor(leaseMs / 3) : toMillis(options.heartbeatInterval);
   if (heartbeatMs >= leaseMs) throw new WorkerConfigError("heartbeatInterval must be shorter than leaseDuration");
   const maxInflightCommits = options.maxInflightCommits ?? 4;
+  const version = options.version ?? (process.env.REPRISE_VERSION || undefined);
+  if (version !== undefined && (typeof version !== "string" || !VERSION.test(version))) {
+    throw new WorkerConfigError(`version ${JSON.stringify(version)} is invalid: use 1-100 letters, digits and _ . : - + / @, starting with a letter or digit`);
+  }
+  let payloads: PayloadLimits;
+  try {
+    payloads = resolvePayloadLimits(options.payloads, "new Worker()");
+  } catch (error) {
+    if (error instanceof ValidationError) throw new WorkerConfigError(error.message);
+    throw error;
+  }
   const progressIntervalMs = toMillis(options.progressInterval ?? "1s");
   if (progressIntervalMs < 10) throw new WorkerConfigError(`progressInterval must be at least 10ms, got ${progressIntervalMs}ms`);
   const metrics = options.metrics === false ? undefined : resolveMetricsOptions(options.metrics ?? {});
@@ -219,6 +249,8 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     hookTimeoutMs: toMillis(options.hookTimeout ?? "1m"),
     scheduler: options.scheduler ?? true,
     schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
+    version,
+    payloads,
     alerts: options.alerts === undefined ? undefined : resolveAlertsOptions(options.alerts),
     progressIntervalMs,
     metrics,

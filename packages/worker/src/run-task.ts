@@ -57,6 +57,7 @@ export class RunTask implements HostedRun {
         ...(this.claimed.timeoutMs !== null ? { timeoutMs: this.claimed.timeoutMs } : {}),
         attempt: this.claimed.attempt,
         hookTimeoutMs: this.runtime.options.hookTimeoutMs,
+        payloads: this.runtime.options.payloads,
         ...(this.loaded ? { heartbeats: this.loaded.heartbeats } : {}),
       });
       this.execution = execution;

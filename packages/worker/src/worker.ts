@@ -14,6 +14,8 @@ import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } 
 import { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { declareWorkflows } from "./fleet/declared-workflows.js";
+import { Presence } from "./fleet/presence.js";
 import { onShutdownSignals } from "./shutdown.js";
 import { WorkerTracing } from "./tracing.js";
 
@@ -52,6 +54,9 @@ export class Worker {
   private starting: Promise<void> | undefined;
   private readonly perQueue = new Map<string, number>();
   private readonly workflowNames: string[];
+  /** Those run `versioning: "pinned"`. */
+  private readonly pinnedNames: string[];
+  private readonly presence: Presence;
   private queueCursor = 0;
   private markClosed!: () => void;
   /** Resolves once the worker has stopped (by `stop()` or a shutdown signal). */
@@ -61,6 +66,7 @@ export class Worker {
     this.options = resolveWorkerOptions(options);
     this.id = this.options.workerId;
     this.workflowNames = [...this.options.workflows.keys()];
+    this.pinnedNames = [...this.options.workflows.values()].filter((wf) => wf.versioning === "pinned").map((wf) => wf.name);
     this.ownsStore = !options.store;
     this.store =
       options.store ??
@@ -90,6 +96,18 @@ export class Worker {
       onError: (error) => logger.warn(`claim failed: ${(error as Error).message}`),
     });
     this.heartbeat = new Heartbeat(this.runtime, this.tasks, this.options.heartbeatMs);
+    this.presence = new Presence(
+      this.store,
+      { id: this.id, version: this.options.version, workflows: this.workflowNames, queues: this.options.queues, leaseMs: this.options.leaseMs },
+      this.options.heartbeatMs,
+      logger,
+      (draining) => {
+        // Back to the newest version (the newer one's workers are gone): this code's
+        // declarations are the registry's again.
+        if (!draining) void this.declare().catch((error: unknown) => logger.warn(`could not declare workflows: ${(error as Error).message}`));
+        this.claimLoop.notify();
+      },
+    );
     if (this.options.scheduler) {
       this.scheduler = new Scheduler({
         store: this.store,
@@ -109,6 +127,20 @@ export class Worker {
   /** Runs in flight in this process. */
   get inFlight(): number {
     return this.tasks.size;
+  }
+
+  /** This worker's deployment version (`version`, else `REPRISE_VERSION`), if any. */
+  get version(): string | undefined {
+    return this.options.version;
+  }
+
+  /**
+   * True while a newer version than this worker's has a live worker: this one then only
+   * continues the pinned runs of its own version (and can go once `reprise versions` shows
+   * its version with no open run).
+   */
+  get draining(): boolean {
+    return this.presence.draining;
   }
 
   /**
@@ -141,6 +173,8 @@ export class Worker {
     const serve = this.options.metrics;
     if (this.metrics && serve?.port !== undefined) this.metricsServer = await serveMetrics(this.metrics.registry, { port: serve.port, host: serve.host });
     try {
+      await this.presence.join();
+      if (!this.presence.draining) await this.declare();
       await this.scheduler?.syncDeclared();
     } catch (error) {
       // A worker that does not start must not keep a port open (nor the process alive).
@@ -161,6 +195,7 @@ export class Worker {
       });
     }
     this.heartbeat.start();
+    this.presence.start();
     this.progress.start();
     this.state = "running";
     this.claimLoop.start();
@@ -171,7 +206,16 @@ export class Worker {
         () => void this.stop({ force: true }),
       );
     }
-    this.options.logger.info(`worker ${this.id} started`, { queues: this.options.queues, workflows: [...this.options.workflows.keys()] });
+    this.options.logger.info(`worker ${this.id} started`, {
+      queues: this.options.queues,
+      workflows: [...this.options.workflows.keys()],
+      ...(this.options.version ? { version: this.options.version } : {}),
+    });
+  }
+
+  /** Writes this worker's workflows and their triggers into the registry. */
+  private declare(): Promise<void> {
+    return declareWorkflows(this.store, [...this.options.workflows.values()], this.options.version, this.options.logger);
   }
 
   /**
@@ -212,6 +256,7 @@ export class Worker {
     // Last: the runs' final failures are recorded, and the alerts they raise may still go out.
     await this.alertMonitor?.stop();
     this.heartbeat.stop();
+    await this.presence.leave();
     await this.metricsServer?.close();
     await this.listener?.close();
     this.removeSignalHandlers?.();
@@ -275,7 +320,16 @@ export class Worker {
   private async claimFrom(queue: string, limit: number, limits: SharedLimits | undefined): Promise<number> {
     const sentAt = Date.now();
     const claimed = await this.store.claimRuns(
-      { queue, workflows: this.workflowNames, limit, owner: this.id, leaseMs: this.options.leaseMs },
+      {
+        queue,
+        workflows: this.workflowNames,
+        limit,
+        owner: this.id,
+        leaseMs: this.options.leaseMs,
+        version: this.options.version,
+        pinned: this.pinnedNames,
+        draining: this.presence.draining,
+      },
       limits,
     );
     if (claimed.length === 0) return 0;

@@ -3,6 +3,7 @@ import type { SerializedError } from "../error-codec.js";
 import type { CircuitBreaker } from "../breaker.js";
 import type { TransactionContext } from "../workflow-types.js";
 import type { Outcome } from "./outcome.js";
+import type { OutOfLineValue } from "../payload.js";
 
 /** A line of `ctx.log` / `stepCtx.log`. */
 export interface LogEntry {
@@ -28,10 +29,13 @@ export interface ChildStart {
   workflow: string;
   queue: string;
   priority: number;
-  /** The validated input as JSON text (undefined for none). */
+  /** The validated input as JSON text (undefined for none), or the reference to it when it is stored out of line. */
   input: string | undefined;
+  /** The input, when it is too large to sit in the run's row: stored with the child. */
+  outOfLine?: OutOfLineValue | undefined;
   parentId: string;
-  fingerprint: string;
+  /** Undefined when the parent started it by its definition (no code at hand). */
+  fingerprint: string | undefined;
   timeoutMs: number | undefined;
 }
 
@@ -119,6 +123,12 @@ export interface ExecutionHost extends HostTimers {
    * database cannot store): retrying cannot help, so the run fails instead.
    */
   isRefusal(error: unknown): boolean;
+  /**
+   * A value of this run stored out of line (a recorded step result, signal payload, input,
+   * child output over the inline limit), parsed. The engine asks only when the workflow
+   * code reaches it. Rejects when it cannot be had (a replay without the database).
+   */
+  loadPayload(id: string): Promise<unknown>;
   /** The oldest signal of that name after `after` (a signal id), if any. */
   readSignal(name: string, after: string | undefined): Promise<InboxSignal | null>;
   /** Creates the child run unless a run with that id exists; returns the existing or new run's parent. */

@@ -1,4 +1,4 @@
-import { EventKind, type StepAttemptFailedPayload, type StepCompletedPayload, type StepFailedPayload } from "../events.js";
+import { EventKind, type HistoryEvent, type StepAttemptFailedPayload, type StepCompletedPayload, type StepFailedPayload } from "../events.js";
 import { CircuitOpenError, StepFailedError, StepTimeoutError, ValidationError } from "../errors.js";
 import { deserializeError, serializeError, toError } from "../error-codec.js";
 import { toMillisOrUndefined } from "../duration.js";
@@ -9,6 +9,8 @@ import type { Logger, StepContext, StepOptions } from "../workflow-types.js";
 import type { ExecutionCore as Execution } from "./execution-core.js";
 import { markPosition } from "./failure-position.js";
 import { findKind } from "./history-index.js";
+import { LazyValue } from "./lazy-value.js";
+import { payloadRefOf } from "../payload.js";
 import type { StepAttemptScope } from "./host.js";
 
 const STEP_KINDS: ReadonlySet<string> = new Set([
@@ -19,21 +21,46 @@ const STEP_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 type StepFn<T> = (ctx: StepContext) => T | Promise<T>;
-type AttemptResult = { ok: true; text: string | undefined } | { ok: false; error: Error };
+/** `text` is the result's JSON text, `stored` where it goes (itself, or a reference to it out of line). */
+type AttemptResult = { ok: true; text: string | undefined; stored: ReturnType<Execution["place"]> } | { ok: false; error: Error };
 
 /**
  * `ctx.step` at a given position: the recorded result if there is one, else the function
  * runs (retried per policy) and its result is recorded.
+ *
+ * A recorded result stored out of line comes back as a {@link LazyValue}: it is loaded when
+ * the workflow looks at it, not when the step is reached. A replay whose code hands the
+ * step's promise to a later step that is recorded too never loads it.
  */
-export async function runStep<T>(ex: Execution, position: number, name: string, fn: StepFn<T>, options: StepOptions<T> = {}): Promise<T> {
-  if (ex.settled) return ex.stranded();
-  if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
-  const recorded = ex.history.at(position);
-  ex.expect(position, recorded, STEP_KINDS, { kind: EventKind.StepCompleted, name });
+export function runStep<T>(ex: Execution, position: number, name: string, fn: StepFn<T>, options: StepOptions<T> = {}): Promise<T> {
+  try {
+    if (ex.settled) return ex.stranded();
+    if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
+    const recorded = ex.history.at(position);
+    ex.expect(position, recorded, STEP_KINDS, { kind: EventKind.StepCompleted, name });
 
-  const completed = findKind(recorded, EventKind.StepCompleted);
-  if (completed) return (completed.payload as StepCompletedPayload).result as T;
+    const completed = findKind(recorded, EventKind.StepCompleted);
+    if (completed) {
+      const result = (completed.payload as StepCompletedPayload).result;
+      if (!payloadRefOf(result)) return Promise.resolve(result as T);
+      return LazyValue.of(() => ex.loadValue(result) as Promise<T>);
+    }
+    return continueStep(ex, position, name, fn, options, recorded);
+  } catch (error) {
+    // As from an async function: a divergence rejects the step's promise, it does not throw.
+    return Promise.reject(error);
+  }
+}
 
+/** A step not completed in the history: replays its failure, or runs it (again). */
+async function continueStep<T>(
+  ex: Execution,
+  position: number,
+  name: string,
+  fn: StepFn<T>,
+  options: StepOptions<T>,
+  recorded: readonly HistoryEvent[],
+): Promise<T> {
   const failed = findKind(recorded, EventKind.StepFailed);
   if (failed) {
     const { error, attempts } = failed.payload as StepFailedPayload;
@@ -91,7 +118,7 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     }
 
     if (result.ok) {
-      ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.text });
+      ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.stored.text }, result.stored.outOfLine);
       scope?.end({ outcome: "succeeded", durationMs });
       return (result.text === undefined ? undefined : JSON.parse(result.text)) as T;
     }
@@ -165,9 +192,12 @@ async function attemptOnce<T>(
       ]);
     }
     const checked = parseWith(options.output, value, `output of step "${name}"`);
-    const text = toJsonText(checked, `result of step "${name}"`);
+    const what = `result of step "${name}"`;
+    const text = toJsonText(checked, what);
+    // Too large to store is this attempt's failure (a SerializationError, not retried).
+    const stored = ex.place(text, what);
     if (breaker) await ex.host.breakerReport(breaker, true);
-    return { ok: true, text };
+    return { ok: true, text, stored };
   } catch (thrown) {
     const error = toError(thrown);
     // Our own refusals say nothing about the dependency behind the breaker.

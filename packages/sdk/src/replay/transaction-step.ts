@@ -2,6 +2,7 @@ import { EventKind, type NewEvent, type StepAttemptFailedPayload, type StepCompl
 import { StepFailedError } from "../errors.js";
 import { deserializeError, serializeError, toError } from "../error-codec.js";
 import { rawJsonFields, toJsonText } from "../json.js";
+import { checkSize } from "../payload.js";
 import { decideRetry, resolveRetryPolicy } from "../retry.js";
 import type { TransactionContext, TransactionOptions } from "../workflow-types.js";
 import type { ExecutionCore as Execution } from "./execution-core.js";
@@ -75,7 +76,10 @@ export async function runTransaction<T>(ex: Execution, position: number, name: s
         complete: (value): NewEvent | undefined => {
           // The run ended while the function ran (cancelled, timed out, lease lost): roll back.
           if (ex.settled) return undefined;
-          text = toJsonText(value, `result of transaction "${name}"`);
+          const what = `result of transaction "${name}"`;
+          text = toJsonText(value, what);
+          // Recorded in the transaction's own commit, so inline (not out of line), within the size limit.
+          if (text !== undefined) checkSize(text, ex.payloads, what);
           // One seq per attempt, however often the host runs it: a commit that landed
           // unacknowledged makes its retry collide rather than record the step twice.
           seq ??= ex.takeSeq();

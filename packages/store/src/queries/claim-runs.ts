@@ -39,6 +39,14 @@ import { withTransaction } from "../transaction.js";
  * heartbeats, whose plans depended on their statistics. An EXISTS on events, planned
  * from statistics gathered while the schema was young, became a sequential scan of events
  * per claimed run (a 500-run claim: ~1 s and 240k buffers at 1M runs) until autoanalyze ran.
+ *
+ * Versions: a run takes the version of the worker that first claims it ({VERSION}, null for
+ * a worker without one) and, if that worker runs its workflow pinned ({PINNED}), is pinned
+ * to it. The ready and timed lanes skip pinned runs of other versions: a filter on rows the
+ * index range already yields, so the plan is the same whatever the parameters (one generic
+ * plan fits all); it reads past the due pinned runs of another version, which exist only
+ * while that version has runs and no worker (`reprise versions` says so). Delayed runs were
+ * never claimed: they have no version yet.
  */
 const LANES = `
 ready AS (
@@ -46,6 +54,7 @@ ready AS (
   WHERE queue = {QUEUE} AND status IN ('queued', 'running')
     AND (started_at IS NOT NULL OR available_at <= created_at)
     AND available_at <= now() AND workflow = ANY({WORKFLOWS}::text[])
+    AND (NOT pinned OR version = {VERSION})
   ORDER BY priority DESC, available_at
   LIMIT {LIMIT}
   FOR UPDATE SKIP LOCKED
@@ -59,7 +68,7 @@ ready AS (
 ), timed AS (
   SELECT ctid, priority, available_at FROM :schema.runs
   WHERE queue = {QUEUE} AND status NOT IN ('queued', 'running') AND available_at <= now()
-    AND workflow = ANY({WORKFLOWS}::text[])
+    AND workflow = ANY({WORKFLOWS}::text[]) AND (NOT pinned OR version = {VERSION})
   ORDER BY available_at
   LIMIT {LIMIT}
   FOR UPDATE SKIP LOCKED
@@ -67,13 +76,35 @@ ready AS (
   SELECT ctid FROM (SELECT * FROM ready UNION ALL SELECT * FROM delayed UNION ALL SELECT * FROM timed) candidates
   ORDER BY priority DESC, available_at
   LIMIT {LIMIT}
-), claimed AS (
+)`;
+
+/**
+ * The one lane of a draining worker (its version is no longer the newest): only the pinned
+ * runs of its own version, due or with an expired lease. Its predicate implies the partial
+ * predicate of runs_open_version (migration 0009) and that of no other lane's index, so the
+ * plan can only be a range scan of (version, queue) there — never a walk over the queue's
+ * backlog of new runs, which a draining worker must leave to the newest version.
+ */
+const DRAINING_LANE = `
+picked AS (
+  SELECT ctid FROM :schema.runs
+  WHERE version = {VERSION} AND queue = {QUEUE} AND status NOT IN ('completed', 'failed', 'cancelled')
+    AND available_at <= now() AND pinned AND workflow = ANY({WORKFLOWS}::text[])
+  ORDER BY priority DESC, available_at
+  LIMIT {LIMIT}
+  FOR UPDATE SKIP LOCKED
+)`;
+
+const CLAIMED = `
+claimed AS (
   UPDATE :schema.runs r SET
     status = CASE WHEN r.status IN ('completed', 'failed', 'cancelled') THEN r.status ELSE 'running' END,
     lease_owner = {OWNER},
     lease_epoch = r.lease_epoch + 1,
     available_at = now() + {LEASE_MS} * interval '1 millisecond',
     started_at = coalesce(r.started_at, now()),
+    version = coalesce(r.version, {VERSION}),
+    pinned = CASE WHEN r.version IS NULL THEN {VERSION} IS NOT NULL AND r.workflow = ANY({PINNED}::text[]) ELSE r.pinned END,
     updated_at = now()
   WHERE r.ctid = ANY (ARRAY(SELECT ctid FROM picked))
   RETURNING r.id, r.workflow, r.queue, r.status, r.input, r.lease_epoch AS epoch, r.attempt,
@@ -85,12 +116,17 @@ const RESULT = `
 SELECT c.*, (c.epoch > 1 OR c.forked_from IS NOT NULL) AS resumed, now() AS db_now
 FROM claimed c`;
 
-const PLAIN = `WITH${LANES}${RESULT}`
-  .replaceAll("{QUEUE}", "$1")
-  .replaceAll("{WORKFLOWS}", "$2")
-  .replaceAll("{LIMIT}", "$3")
-  .replaceAll("{OWNER}", "$4")
-  .replaceAll("{LEASE_MS}", "$5");
+const plain = (lanes: string) =>
+  `WITH${lanes},${CLAIMED}${RESULT}`
+    .replaceAll("{QUEUE}", "$1")
+    .replaceAll("{WORKFLOWS}", "$2")
+    .replaceAll("{LIMIT}", "$3")
+    .replaceAll("{OWNER}", "$4")
+    .replaceAll("{LEASE_MS}", "$5")
+    .replaceAll("{VERSION}", "$6::text")
+    .replaceAll("{PINNED}", "$7");
+const PLAIN = plain(LANES);
+const PLAIN_DRAINING = plain(DRAINING_LANE);
 
 /**
  * A queue with a limit shared by all workers (global concurrency, rate limit) is claimed
@@ -101,15 +137,15 @@ const PLAIN = `WITH${LANES}${RESULT}`
  * with {LIMIT} the room left; costs per claim: the lock, a count over the queue's running
  * runs (a partial index of in-flight runs only) and, with a rate limit, a count over the
  * window's claims plus one row per claim. $6 (concurrency) and $7/$8 (rate limit per
- * period) are null when the queue has no such limit.
+ * period) are null when the queue has no such limit; $9/$10 are the plain claim's $6/$7.
  */
-const LIMITED = `WITH allowed AS (
+const limited = (lanes: string) => `WITH allowed AS (
   SELECT GREATEST(0, LEAST($3::int,
     coalesce($6::int - (SELECT count(*) FROM :schema.runs
                         WHERE queue = $1 AND status = 'running' AND lease_owner IS NOT NULL AND available_at > now()), $3::int),
     coalesce($7::int - (SELECT count(*) FROM :schema.queue_claims
                         WHERE queue = $1 AND claimed_at > now() - $8::float8 * interval '1 millisecond'), $3::int))) AS n
-),${LANES}, counted AS (
+),${lanes},${CLAIMED}, counted AS (
   INSERT INTO :schema.queue_claims (queue, claimed_at) SELECT $1, now() FROM claimed WHERE $7::int IS NOT NULL
 ), pruned AS (
   DELETE FROM :schema.queue_claims WHERE $7::int IS NOT NULL AND queue = $1 AND claimed_at <= now() - $8::float8 * interval '1 millisecond'
@@ -118,7 +154,11 @@ const LIMITED = `WITH allowed AS (
   .replaceAll("{WORKFLOWS}", "$2")
   .replaceAll("{LIMIT}", "(SELECT n FROM allowed)")
   .replaceAll("{OWNER}", "$4")
-  .replaceAll("{LEASE_MS}", "$5");
+  .replaceAll("{LEASE_MS}", "$5")
+  .replaceAll("{VERSION}", "$9::text")
+  .replaceAll("{PINNED}", "$10");
+const LIMITED = limited(LANES);
+const LIMITED_DRAINING = limited(DRAINING_LANE);
 
 const LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 
@@ -143,6 +183,12 @@ export interface ClaimArgs {
   limit: number;
   owner: string;
   leaseMs: number;
+  /** The claiming worker's version (recorded on runs it is the first to claim). */
+  version?: string | undefined;
+  /** Those of `workflows` it runs pinned to their version. */
+  pinned?: readonly string[] | undefined;
+  /** A newer version is live: claim only the pinned runs of this version. */
+  draining?: boolean | undefined;
 }
 
 /** Limits of a queue that every worker must respect together. */
@@ -196,9 +242,10 @@ interface Row {
 
 /** Claims runs of a queue without shared limits: one statement. */
 export async function claimRuns(db: Queryable, schema: string, args: ClaimArgs): Promise<ClaimedRun[]> {
+  const draining = args.draining === true && args.version !== undefined;
   const { rows } = await db.query<Row>({
-    ...statement("claim_runs", schema, PLAIN),
-    values: [args.queue, args.workflows, args.limit, args.owner, args.leaseMs],
+    ...(draining ? statement("claim_draining_runs", schema, PLAIN_DRAINING) : statement("claim_runs", schema, PLAIN)),
+    values: [args.queue, args.workflows, args.limit, args.owner, args.leaseMs, args.version ?? null, args.pinned ?? []],
   });
   return toClaimed(rows);
 }
@@ -207,8 +254,9 @@ export async function claimRuns(db: Queryable, schema: string, args: ClaimArgs):
 export async function claimLimitedRuns(pool: Pool, schema: string, args: ClaimArgs, limits: SharedLimits): Promise<ClaimedRun[]> {
   const rows = await withTransaction(pool, async (client) => {
     await client.query({ ...statement("claim_lock", schema, LOCK), values: [`reprise-queue:${schema}:${args.queue}`] });
+    const draining = args.draining === true && args.version !== undefined;
     const claimed = await client.query<Row>({
-      ...statement("claim_limited_runs", schema, LIMITED),
+      ...(draining ? statement("claim_draining_limited_runs", schema, LIMITED_DRAINING) : statement("claim_limited_runs", schema, LIMITED)),
       values: [
         args.queue,
         args.workflows,
@@ -218,6 +266,8 @@ export async function claimLimitedRuns(pool: Pool, schema: string, args: ClaimAr
         limits.concurrency ?? null,
         limits.rateLimit?.limit ?? null,
         limits.rateLimit?.periodMs ?? null,
+        args.version ?? null,
+        args.pinned ?? [],
       ],
     });
     return claimed.rows;

@@ -4,11 +4,13 @@ import { UsageError } from "./cli-error.js";
 import { dashboardCommand } from "./dashboard-command.js";
 import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
+import { emitCommand, eventsCommand } from "./events.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
 import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { schedulesCommand } from "./schedules.js";
+import { versionsCommand } from "./versions.js";
 import { statsCommand } from "./stats.js";
 import { workerCommand } from "./worker-command.js";
 
@@ -34,6 +36,10 @@ Usage:
                            [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
   reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
   reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
+  reprise emit <name> [json] [--id ID] [--entry file]   emit an event: starts each workflow declared with on: name, once per event id
+  reprise events list [--name N] [--limit N] [--json]   emitted events and the runs each started (or why it started none)
+  reprise events show <id>                     one event: its payload and runs
+  reprise versions [--json]                    deployment versions: open runs (pinned ones), live workers; when an old version can go
   reprise alerts list [--status open|acknowledged|resolved] [--json]
                                                alerts of the workers' alert rules, with each channel's delivery state
   reprise alerts ack <id> [--by NAME]          acknowledge: someone is on it, it does not escalate
@@ -62,6 +68,9 @@ const commands: Record<string, Command> = {
   alerts: alertsCommand,
   stats: statsCommand,
   replay: replayCommand,
+  emit: emitCommand,
+  events: eventsCommand,
+  versions: versionsCommand,
   dashboard: dashboardCommand,
 };
 

@@ -86,7 +86,13 @@ async function* recentHistories(
     if (recent.length === 0) return;
     const histories = await store.loadHistories(recent.map((r) => r.id));
     for (const run of recent) {
-      yield { runId: run.id, events: histories.get(run.id)?.events ?? [] };
+      // The histories hold references to large values; a replay reads the ones it reaches.
+      const loadPayload = async (id: string) => {
+        const text = (await store.loadPayloads(run.id, [id])).get(id);
+        if (text === undefined) throw new Error(`payload ${id} of run ${run.id} is not in the database`);
+        return JSON.parse(text) as unknown;
+      };
+      yield { runId: run.id, events: histories.get(run.id)?.events ?? [], loadPayload };
       if (++yielded >= filter.limit) return;
     }
     if (recent.length < page.length || page.length < PAGE) return;

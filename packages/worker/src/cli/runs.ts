@@ -47,12 +47,13 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
       const rows = runs.map((r) => [
         r.id,
         r.workflowName,
-        statusStyle(r.status),
+        r.waitingForVersion ? `${statusStyle(r.status)} ${style.yellow(`(waits for a worker of version ${r.waitingForVersion})`)}` : statusStyle(r.status),
         String(r.attempt),
+        r.version ? `${r.version}${r.pinned ? " pinned" : ""}` : "",
         r.createdAt.toISOString(),
         r.error ? style.red(`${r.error.name}: ${r.error.message}`.slice(0, 80)) : "",
       ]);
-      console.log(table(rows, { header: ["id", "workflow", "status", "attempt", "created", "error"] }));
+      console.log(table(rows, { header: ["id", "workflow", "status", "attempt", "version", "created", "error"] }));
     });
   },
 
@@ -116,9 +117,10 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
       } else {
         // Without the code the input cannot be checked here (the worker parses it with the
         // workflow's schema when it runs it), nor the name: a typo would make a run no worker
-        // ever takes. A workflow that has runs already is taken to exist.
-        if (!values.force && (await store.listRuns({ workflow: name, limit: 1 })).length === 0) {
-          throw new UsageError(`no run of workflow "${name}" exists yet: pass --entry <file> to start it with its code (or --force)`);
+        // ever takes. A workflow some worker declared, or that has runs already, exists.
+        const known = (await store.fleet.declared([name])).has(name) || (await store.listRuns({ workflow: name, limit: 1 })).length > 0;
+        if (!values.force && !known) {
+          throw new UsageError(`no worker has declared workflow "${name}" and it has no runs: pass --entry <file> to start it with its code (or --force)`);
         }
         id = values.id ?? newId();
         await store.startRuns([
@@ -188,6 +190,8 @@ export function renderRunHeader(info: RunInfo): string {
     style.dim(`created ${info.createdAt.toISOString()} · updated ${info.updatedAt.toISOString()} · queue ${info.queue}`),
   ];
   if (info.fingerprint) lines.push(style.dim(`code fingerprint ${info.fingerprint}`));
+  if (info.version) lines.push(`version ${info.version}${info.pinned ? " (pinned: only its workers continue it)" : ""}`);
+  if (info.waitingForVersion) lines.push(style.yellow(`waits for a worker of version ${info.waitingForVersion}: none is alive`));
   if (info.parentId) lines.push(`parent ${info.parentId}`);
   if (info.forkedFrom) lines.push(`forked from ${info.forkedFrom}`);
   if (info.error) lines.push(style.red(`error ${info.error.name}: ${info.error.message}`));
