@@ -50,7 +50,7 @@ Usage:
                                                replay a run against today's code, from the database or a file
   reprise replay --workflow <name> --since 7d [--entry file]
                                                the deploy gate: fails if a recent run would diverge
-  reprise dashboard [--port 7777] [--host 127.0.0.1] [--token T]
+  reprise dashboard [--port 7777] [--host 127.0.0.1] [--token T] [--entry file]
                                                the web dashboard (any host but loopback needs a token)
 
 Every command takes --database-url (default: DATABASE_URL, then the database of a
