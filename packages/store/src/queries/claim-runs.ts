@@ -101,6 +101,7 @@ const LIMITED = `WITH allowed AS (
 
 const LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 
+/** What one claim asks for: up to `limit` runnable runs of `workflows` on `queue`, leased to `owner` for `leaseMs`. */
 export interface ClaimArgs {
   queue: string;
   workflows: readonly string[];
@@ -115,6 +116,7 @@ export interface SharedLimits {
   rateLimit?: { limit: number; periodMs: number } | undefined;
 }
 
+/** A run a claim took: its row as the worker needs it to execute, with the new lease `epoch`. */
 export interface ClaimedRun {
   id: string;
   workflow: string;
