@@ -42,6 +42,17 @@ const guide = [
   "```typescript", // 29
   "const fine = 1;", // 30
   "```", // 31
+  "```md", // 32: a block of another language is skipped whole, conventions and all
+  "<!-- prelude-file: this is not code -->", // 33
+  "```ts", // 34: nor is a fence inside it
+  "```", // 35
+  "<!-- check-skip -->", // 36: a comment before a block of another language belongs to no ts block
+  "```sh", // 37
+  "echo hi", // 38
+  "```", // 39
+  "```ts", // 40
+  "const last = 2;", // 41
+  "```", // 42
 ].join("\n");
 
 describe("doc samples", () => {
@@ -54,12 +65,14 @@ describe("doc samples", () => {
       [19, true],
       [24, false],
       [30, false],
+      [41, false],
     ]);
     const prelude = 'import { toMillis } from "@reprise/sdk";';
     expect(samples[0]!.prelude).toBe(prelude);
     expect(samples[1]!.prelude).toBe(`${prelude}\ndeclare const who: string;`);
     expect(samples[4]!.stubs).toEqual([{ path: "../src/workflows.ts", code: "export const answer = 42;" }]);
     expect(samples[5]!.prelude).toBe(prelude);
+    expect(samples[6]!.prelude).toBe(prelude);
   });
 
   test("a sample that does not compile is reported at its Markdown line, against the built packages", () => {
@@ -70,7 +83,7 @@ describe("doc samples", () => {
       tsconfig: "scripts/doc-samples.tsconfig.json",
       tsc,
     });
-    expect(result.checked).toBe(4);
+    expect(result.checked).toBe(5);
     expect(result.skipped).toBe(2);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatch(/^docs\/guide\.md:12:7 error TS2322: Type 'string' is not assignable to type 'number'\./);

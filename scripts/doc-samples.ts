@@ -32,7 +32,9 @@ export interface Sample {
   skipped: boolean;
 }
 
-const FENCE_OPEN = /^(\s*)(`{3,}|~{3,})\s*(ts|typescript)\b[^\n]*$/;
+/** An opening fence: indentation, the fence, the info string (`ts`, `sh`, …). */
+const FENCE_OPEN = /^(\s*)(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/;
+const TS = new Set(["ts", "typescript"]);
 const COMMENT = /<!--\s*(prelude-file|prelude|stub|check-skip)\b([\s\S]*?)-->/g;
 
 /** The samples of one Markdown text. */
@@ -64,11 +66,17 @@ export function extractSamples(markdown: string, file: string): Sample[] {
       if (line.trim() !== "") pending = [];
       continue;
     }
-    // A block: up to its closing fence (the same character, at least as many).
+    // A block: up to its closing fence (the same character, at least as many). Other
+    // languages' blocks are skipped whole: what they show is not a convention comment.
     const fence = open[2]!;
     const close = new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`);
     let end = i + 1;
     while (end < lines.length && !close.test(lines[end]!)) end++;
+    if (!TS.has(open[3]!.toLowerCase())) {
+      pending = [];
+      i = end;
+      continue;
+    }
     const indent = open[1]!.length;
     const code = lines
       .slice(i + 1, end)
