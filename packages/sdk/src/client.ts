@@ -503,6 +503,7 @@ export class Client {
     return new RunHandle<O>(this, forkId);
   }
 
+  /** Ends the client's connections (not a store it was given); a script ends only once they are. */
   async close(): Promise<void> {
     const pending = this.storePromise;
     this.storePromise = undefined;

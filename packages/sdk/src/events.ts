@@ -61,6 +61,7 @@ export interface NewEvent {
 
 // Payload shapes, per kind. Fields are added over time, never renamed.
 
+/** The payload of a `RunStarted` event. */
 export interface RunStartedPayload {
   workflow: string;
   input?: unknown;
@@ -72,6 +73,7 @@ export interface RunStartedPayload {
   event?: string;
 }
 
+/** The payload of a `StepCompleted` event. */
 export interface StepCompletedPayload {
   result?: unknown;
   attempt: number;
@@ -79,6 +81,7 @@ export interface StepCompletedPayload {
   durationMs: number;
 }
 
+/** The payload of a `StepAttemptFailed` event. */
 export interface StepAttemptFailedPayload {
   error: SerializedError;
   attempt: number;
@@ -89,6 +92,7 @@ export interface StepAttemptFailedPayload {
   delayMs: number;
 }
 
+/** The payload of a `StepFailed` event. */
 export interface StepFailedPayload {
   error: SerializedError;
   attempts: number;
@@ -96,38 +100,45 @@ export interface StepFailedPayload {
   durationMs?: number;
 }
 
+/** The payload of a `TimerStarted` event: a `ctx.sleep` or `sleepUntil`, or a `waitForSignal` timeout. */
 export interface TimerStartedPayload {
   wakeAt: string;
   /** Set when the timer is a `waitForSignal` timeout rather than a sleep. */
   signal?: boolean;
 }
 
+/** The payload of a `SignalConsumed` event. */
 export interface SignalConsumedPayload {
   signalId: string;
   payload?: unknown;
   sentAt?: string;
 }
 
+/** The payload of a `ChildStarted` event. */
 export interface ChildStartedPayload {
   childId: string;
   workflow: string;
 }
 
+/** The payload of a `ChildCompleted` event. */
 export interface ChildCompletedPayload {
   childId: string;
   output?: unknown;
 }
 
+/** The payload of a `ChildFailed` event. */
 export interface ChildFailedPayload {
   childId: string;
   error: SerializedError;
   status: "failed" | "cancelled";
 }
 
+/** The payload of a `MarkerRecorded` event: the value `ctx.now()`, `random()` or `ulid()` returned (none for a `ctx.patched` marker). */
 export interface MarkerPayload {
   value?: unknown;
 }
 
+/** The payload of a `DeadLettered` event. */
 export interface DeadLetteredPayload {
   map: string;
   index: number;
@@ -135,6 +146,7 @@ export interface DeadLetteredPayload {
   error: SerializedError;
 }
 
+/** The payload of a `RunRetried` event. */
 export interface RunRetriedPayload {
   /** The seq of the terminal event this retry reopens. */
   reopens: number;
@@ -143,29 +155,35 @@ export interface RunRetriedPayload {
   previousStatus: "failed" | "cancelled";
 }
 
+/** The payload of a `RunForked` event. */
 export interface RunForkedPayload {
   from: string;
   fromPosition: number;
 }
 
+/** The payload of a `CancelRequested` event. */
 export interface CancelRequestedPayload {
   reason?: string;
 }
 
+/** The payload of a `RunCompleted` event. */
 export interface RunCompletedPayload {
   output?: unknown;
 }
 
+/** The payload of a `RunFailed` event. */
 export interface RunFailedPayload {
   error: SerializedError;
   /** The position of the step or child whose failure ended the run, if one did. */
   position?: number;
 }
 
+/** The payload of a `RunCancelled` event. */
 export interface RunCancelledPayload {
   reason?: string;
 }
 
+/** The payload of a `HookCompleted` event. */
 export interface HookCompletedPayload {
   /** `run` or `step:<position>`. */
   hook: string;

@@ -57,22 +57,27 @@ export class RunHandle<O = unknown> {
     }
   }
 
+  /** The run as it is now. @throws RunNotFoundError */
   status(): Promise<RunInfo> {
     return this.client.status(this.id);
   }
 
+  /** The run's events in order. @throws RunNotFoundError */
   history(): Promise<HistoryEvent[]> {
     return this.client.history(this.id);
   }
 
+  /** Sends the run a signal: see `Client.signal`. */
   signal(name: string, payload?: unknown): Promise<void> {
     return this.client.signal(this.id, name, payload);
   }
 
+  /** Cancels the run: see `Client.cancel`. */
   cancel(reason?: string): Promise<void> {
     return this.client.cancel(this.id, reason);
   }
 
+  /** Resumes the failed or cancelled run in place: see `Client.retry`. */
   async retry(): Promise<RunHandle<O>> {
     return this.client.retry<O>(this.id);
   }

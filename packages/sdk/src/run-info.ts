@@ -42,6 +42,7 @@ export interface StartManyItem<In = unknown> {
   priority?: number;
 }
 
+/** Where a run is: `queued` to `running`, `sleeping`/`waiting` while suspended, then one of the three ends. */
 export type RunStatus = "queued" | "running" | "sleeping" | "waiting" | "completed" | "failed" | "cancelled";
 
 /** A step attempt running now, as the worker running it last reported (about once a second). */

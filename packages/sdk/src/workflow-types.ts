@@ -8,9 +8,13 @@ import type { Schema } from "./schema.js";
 
 /** `ctx.log` and `stepCtx.log`: persisted with the run, silent during replay. */
 export interface Logger {
+  /** Records a line at level `debug`, with optional structured fields (JSON). */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Records a line at level `info`, with optional structured fields (JSON). */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Records a line at level `warn`, with optional structured fields (JSON). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Records a line at level `error`, with optional structured fields (JSON). */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -129,6 +133,7 @@ export interface MapOptions {
   retry?: RetryPolicy;
   /** Per-attempt timeout of each item's step. */
   timeout?: Duration;
+  /** Custom classification of each item's failures: return `false` to fail the item at once. */
   retryIf?: (error: unknown, attempt: number) => boolean;
 }
 
@@ -165,6 +170,7 @@ export interface WorkflowContext {
   transaction<T>(name: string, fn: (tx: TransactionContext) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** A durable timer. */
   sleep(duration: Duration): Promise<void>;
+  /** A durable timer until a point in time (a time already past returns at once). */
   sleepUntil(at: Date): Promise<void>;
   /**
    * Suspends until `client.signal(runId, name, payload)` arrives (first-in first-out per
@@ -186,12 +192,15 @@ export interface WorkflowContext {
   ): Promise<MapResult<T, R>>;
   /** Deterministic: the same on every replay. */
   now(): Date;
+  /** Like `Math.random()`, recorded on first use: the same on every replay. */
   random(): number;
+  /** A new ULID, recorded on first use: the same on every replay. */
   ulid(): string;
   /** True for runs that reach this point with the new code, false when replaying a history recorded before it. */
   patched(id: string): boolean;
 }
 
+/** The function of a workflow: its durable calls go through `ctx`; `input` is the parsed input. */
 export type WorkflowFunction<I, O> = (ctx: WorkflowContext, input: I) => Promise<O>;
 
 /** Options of {@link workflow}. `In` is the input type callers pass (before the schema's defaults). */

@@ -5,6 +5,7 @@ import type { Queryable } from "./queryable.js";
 /** A Kysely transaction (`db.transaction().execute(async (trx) => …)`), as far as the store uses it. */
 export interface KyselyTransactionLike {
   readonly isTransaction: boolean;
+  /** Runs a compiled query on the transaction's connection. */
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 

@@ -63,3 +63,4 @@ export type {
   AlertLogLine,
 } from "./alerts/alert-records.js";
 export type { SeriesBucket, SeriesFilter } from "./queries/run-series.js";
+export type { Queryable } from "./queryable.js";

@@ -1,6 +1,6 @@
 import pg from "pg";
 
-/** Options of {@link listen}. */
+/** Options of the LISTEN connection behind {@link Store.listen}. */
 export interface ListenOptions {
   connectionString: string;
   channel: string;
@@ -18,6 +18,7 @@ export interface ListenOptions {
 
 /** A running LISTEN; `close()` stops it. */
 export interface Listener {
+  /** Stops listening and ends the connection; no reconnection follows. */
   close(): Promise<void>;
   /** True while the connection is up. */
   readonly connected: boolean;

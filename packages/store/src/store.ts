@@ -286,6 +286,7 @@ export interface Store {
 
   // ---- reads -------------------------------------------------------------------------------
 
+  /** A run's row, or undefined for an unknown id. */
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;

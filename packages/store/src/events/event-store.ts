@@ -59,5 +59,6 @@ export interface EventStore {
   emit(args: EmitArgs, payloads?: readonly RunPayload[]): Promise<{ newEvent: boolean; created: Set<string>; runs: StoredEventRun[] }>;
   /** Newest first. */
   list(filter?: EventFilter): Promise<StoredEvent[]>;
+  /** One emitted event with the runs it started, or undefined for an unknown id. */
   get(id: string): Promise<StoredEvent | undefined>;
 }

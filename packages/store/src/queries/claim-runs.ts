@@ -177,6 +177,7 @@ const LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
  */
 export const CLAIM_SESSION = "-c synchronous_commit=off -c enable_seqscan=off";
 
+/** What one claim asks for: up to `limit` runnable runs of `workflows` on `queue`, leased to `owner` for `leaseMs`. */
 export interface ClaimArgs {
   queue: string;
   workflows: readonly string[];
@@ -197,6 +198,7 @@ export interface SharedLimits {
   rateLimit?: { limit: number; periodMs: number } | undefined;
 }
 
+/** A run a claim took: its row as the worker needs it to execute, with the new lease `epoch`. */
 export interface ClaimedRun {
   id: string;
   workflow: string;

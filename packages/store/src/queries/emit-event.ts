@@ -64,6 +64,7 @@ export interface EventTargetRun {
   error?: string | undefined;
 }
 
+/** One emitted event and the runs it starts (one per matching workflow, ids derived from the event's). */
 export interface EmitArgs {
   id: string;
   name: string;

@@ -58,7 +58,7 @@ LEFT JOIN bucketed_retries t ON t.i = b.i
 LEFT JOIN bucketed_recovery rc ON rc.i = b.i
 ORDER BY b.i`;
 
-/** One bucket of {@link runSeries}. */
+/** One bucket of `store.runSeries()`. */
 export interface SeriesBucket {
   /** The bucket's start. */
   at: Date;
@@ -71,7 +71,7 @@ export interface SeriesBucket {
   meanTimeToRecoveryMs: number | null;
 }
 
-/** Filters of {@link runSeries}. */
+/** Filters of `store.runSeries()`. */
 export interface SeriesFilter {
   since: Date;
   bucketMs: number;

@@ -85,7 +85,7 @@ FULL JOIN steps s ON s.workflow = o.workflow
 LEFT JOIN recovery rc ON rc.workflow = coalesce(o.workflow, s.workflow)
 ORDER BY 1`;
 
-/** The window of {@link runStats}: from `since`, or from `sinceMs` before the database's now. */
+/** The window of {@link Store.runStats}: from `since`, or from `sinceMs` before the database's now. */
 export interface StatsFilter {
   workflow?: string | undefined;
   since?: Date | undefined;

@@ -38,6 +38,7 @@ WITH input AS (
 )
 SELECT id, (SELECT count(*) FROM notified) AS notified FROM created`;
 
+/** A run to create (`client.start`, a schedule slot, a backfill); its id is its idempotency key. */
 export interface NewRun {
   id: string;
   workflow: string;
