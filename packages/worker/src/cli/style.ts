@@ -34,3 +34,4 @@ export function table(rows: readonly string[][], options: { header?: string[] } 
     )
     .join("\n");
 }
+
