@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { action, type ActionInput } from "./command-action.js";
 import { openStore, type ConnectionFlags } from "./connection.js";
 import { integer } from "./flags.js";
-import { style, table } from "./style.js";
+import { cut, style, table } from "./style.js";
 
 const STATUSES: readonly AlertStatus[] = ["open", "acknowledged", "resolved"];
 
@@ -87,7 +87,7 @@ async function list({ values }: ActionInput<{ status?: AlertStatus; limit?: numb
       SEVERITY_STYLE[a.severity](a.severity),
       a.rule,
       a.stepName ? `${a.workflowName} › ${a.stepName}` : a.workflowName,
-      `${a.errorName}: ${a.message}`.slice(0, 60),
+      cut(`${a.errorName}: ${a.message}`, 60),
       `×${a.count}`,
       a.lastSeenAt.toISOString(),
       deliveriesText(a.deliveries),

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { action, type ActionInput } from "./command-action.js";
 import { openStore } from "./connection.js";
 import { integer } from "./flags.js";
-import { style, table } from "./style.js";
+import { cut, style, table } from "./style.js";
 
 /** `reprise dlq list [--workflow W] [--run R] [--json]` and `reprise dlq retry <id>`. */
 export function dlqCommand(dlq: Command): void {
@@ -37,14 +37,13 @@ async function list({ values }: ActionInput<{ workflow?: string; run?: string; l
     }
     const rows = letters.map((l) => {
       const error = l.error as { name?: string; message?: string };
-      const item = JSON.stringify(l.item) ?? "";
       return [
         l.id,
         l.runId,
         l.workflow,
         `${l.map}[${l.index}]`,
-        item.length > 30 ? `${item.slice(0, 29)}…` : item,
-        style.red(`${error.name}: ${error.message}`.slice(0, 60)),
+        cut(JSON.stringify(l.item) ?? "", 30),
+        style.red(cut(`${error.name}: ${error.message}`, 60)),
         l.retriedBy ? style.green(`retried by ${l.retriedBy}`) : l.createdAt.toISOString(),
       ];
     });

@@ -8,7 +8,7 @@ import { INT4, integer, parseJsonArg } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { formatLogLine } from "./log-lines.js";
 import { runLogsCommand } from "./run-logs.js";
-import { style, table } from "./style.js";
+import { cut, outputWidth, roomForLast, style, table } from "./style.js";
 import { buildTimeline, markInFlight, renderTimeline } from "./timeline.js";
 import { withClient } from "./with-client.js";
 
@@ -133,14 +133,12 @@ async function list({ values }: ActionInput<{ status?: RunInfo["status"]; workfl
       return;
     }
     const header = ["id", "workflow", "status", "attempt", "created", "error"];
-    const rows = runs.map((r) => [
-      r.id,
-      r.workflowName,
-      statusStyle(r.status),
-      String(r.attempt),
-      r.createdAt.toISOString(),
-      r.error ? style.red(`${r.error.name}: ${r.error.message}`.slice(0, 80)) : "",
-    ]);
+    const rows = runs.map((r) => [r.id, r.workflowName, statusStyle(r.status), String(r.attempt), r.createdAt.toISOString(), ""]);
+    // The error takes what the other columns leave of the line (at least enough to read its start).
+    const room = Math.max(24, roomForLast([header, ...rows], outputWidth()));
+    runs.forEach((r, i) => {
+      if (r.error) rows[i]![5] = style.red(cut(`${r.error.name}: ${r.error.message}`, room));
+    });
     console.log(table(rows, { header }));
   });
 }
