@@ -6,10 +6,11 @@ import { Worker, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { useTestSchema } from "../../../test-support/db.js";
 
-// What `runs list` prints, from the real binary.
+// What `runs show` and `runs list` print, from the real binary.
 
 const db = useTestSchema();
 const bin = fileURLToPath(new URL("../bin/reprise.js", import.meta.url));
+const here = "packages/worker/test/cli-output.test.ts";
 
 async function reprise(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const result = await promisify(execFile)(process.execPath, [bin, ...args, "--database-url", db.url, "--schema", db.schema], {
@@ -21,6 +22,29 @@ async function reprise(args: string[], env: Record<string, string> = {}): Promis
   );
   return result;
 }
+
+function chargeCard(): never {
+  throw new Error("card declined");
+}
+function refundCard(): never {
+  throw new TypeError("refund is not a function");
+}
+
+/** Each attempt fails somewhere else: the first in chargeCard, the second in refundCard. */
+const twoPlaces = workflow({ name: "two-places" }, async (ctx) => {
+  await ctx.step("pay", ({ attempt }) => (attempt === 1 ? chargeCard() : refundCard()), { retry: { maxAttempts: 2, initialDelay: "10ms" } });
+});
+
+/** Throws in the arrow given to ctx.step itself, which V8 names after the options that follow it. */
+const inline = workflow({ name: "inline-throw" }, async (ctx) => {
+  await ctx.step(
+    "ping",
+    async () => {
+      throw new Error("connect ECONNREFUSED");
+    },
+    { retry: { maxAttempts: 2, initialDelay: "10ms" }, timeout: "10s" },
+  );
+});
 
 const longError = workflow({ name: "long-error" }, async (ctx) => {
   await ctx.step(
@@ -36,9 +60,11 @@ let client: Client;
 let worker: Worker;
 beforeAll(async () => {
   client = new Client(db.connection);
-  worker = new Worker({ ...db.connection, workflows: [longError], logger: silentLogger, pollInterval: "50ms" });
+  worker = new Worker({ ...db.connection, workflows: [twoPlaces, inline, longError], logger: silentLogger, pollInterval: "50ms" });
   await worker.start();
   for (const [wf, id] of [
+    [twoPlaces, "two-places-1"],
+    [inline, "inline-1"],
     [longError, "long-1"],
   ] as const) {
     await client.start(wf, undefined, { id });
@@ -48,6 +74,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker.stop();
   await client.close();
+});
+
+test("runs show prints each failed attempt with the place it threw, under that attempt", async () => {
+  const { code, out } = await reprise(["runs", "show", "two-places-1"]);
+  expect(code).toBe(0);
+  const lines = out.split("\n");
+  const at = (pattern: RegExp) => {
+    const i = lines.findIndex((l) => pattern.test(l));
+    expect(i, String(pattern)).toBeGreaterThan(-1);
+    return i;
+  };
+  const first = at(/↳ attempt 1 failed after \S+: Error: card declined · retried in /);
+  const firstAt = at(new RegExp(`^\\s+at chargeCard \\(${here}:\\d+:\\d+\\)$`));
+  const second = at(/↳ attempt 2 failed: TypeError: refund is not a function · gave up$/);
+  const secondAt = at(new RegExp(`^\\s+at refundCard \\(${here}:\\d+:\\d+\\)$`));
+  // Each frame right under its own attempt.
+  expect([first + 1, second + 1]).toEqual([firstAt, secondAt]);
+  expect(second).toBeGreaterThan(firstAt);
+});
+
+test("a step's own arrow function is shown by its place, not by the name V8 makes up from the options", async () => {
+  const { out } = await reprise(["runs", "show", "inline-1"]);
+  expect(out).toMatch(new RegExp(`↳ attempt 1 failed after \\S+: Error: connect ECONNREFUSED · retried in \\S+\\n\\s+at ${here}:\\d+:\\d+\\n`));
+  expect(out).toMatch(new RegExp(`↳ attempt 2 failed: Error: connect ECONNREFUSED · gave up\\n\\s+at ${here}:\\d+:\\d+\\n`));
+  expect(out).not.toMatch(/ctx\.step\.|maxAttempts|<anonymous>/);
 });
 
 test("runs list cuts errors to the line's width, with an ellipsis", async () => {
