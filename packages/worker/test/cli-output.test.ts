@@ -5,8 +5,9 @@ import { Client, workflow } from "@reprise/sdk";
 import { Worker, silentLogger } from "@reprise/worker";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { useTestSchema } from "../../../test-support/db.js";
+import { waitFor } from "../../../test-support/wait.js";
 
-// What `runs show` and `runs list` print, from the real binary.
+// What `runs show`, `runs list` and `runs retry` print, from the real binary.
 
 const db = useTestSchema();
 const bin = fileURLToPath(new URL("../bin/reprise.js", import.meta.url));
@@ -56,11 +57,17 @@ const longError = workflow({ name: "long-error" }, async (ctx) => {
   );
 });
 
+const sleepy = workflow({ name: "sleepy" }, async (ctx) => {
+  await ctx.step("before", () => "done");
+  await ctx.sleep("1h");
+  await ctx.step("after", () => "done");
+});
+
 let client: Client;
 let worker: Worker;
 beforeAll(async () => {
   client = new Client(db.connection);
-  worker = new Worker({ ...db.connection, workflows: [twoPlaces, inline, longError], logger: silentLogger, pollInterval: "50ms" });
+  worker = new Worker({ ...db.connection, workflows: [twoPlaces, inline, longError, sleepy], logger: silentLogger, pollInterval: "50ms" });
   await worker.start();
   for (const [wf, id] of [
     [twoPlaces, "two-places-1"],
@@ -122,4 +129,22 @@ test.runIf(spawnSync("script", ["--version"]).status === 0)("on a terminal, runs
   const row = result.stdout.split(/\r?\n/).find((l) => l.startsWith("long-1"))!;
   expect(row.length).toBe(90);
   expect(row.endsWith("…")).toBe(true);
+});
+
+test("runs retry says what happens next: a failed run runs its failed step again, a cancelled one resumes where it was cancelled", async () => {
+  const failed = await reprise(["runs", "retry", "long-1"]);
+  expect(failed).toMatchObject({ code: 0, err: "" });
+  expect(failed.out.trim()).toBe("run long-1 queued again: completed steps keep their results, the failed step runs again");
+
+  await client.start(sleepy, undefined, { id: "sleepy-1" });
+  await waitFor(async () => (await client.status("sleepy-1")).status === "sleeping", { what: "the run to sleep" });
+  await client.cancel("sleepy-1", "not now");
+  await waitFor(async () => (await client.status("sleepy-1")).status === "cancelled", { what: "the run to be cancelled" });
+  const cancelled = await reprise(["runs", "retry", "sleepy-1"]);
+  expect(cancelled).toMatchObject({ code: 0, err: "" });
+  expect(cancelled.out.trim()).toBe("run sleepy-1 queued again: completed steps keep their results, it resumes where it was cancelled");
+  expect(cancelled.out).not.toContain("failed step");
+  // And so it does: back to its sleep, its first step not run again.
+  await waitFor(async () => (await client.status("sleepy-1")).status === "sleeping", { what: "the retried run to sleep again" });
+  expect((await client.history("sleepy-1")).filter((e) => e.kind === "StepCompleted").map((e) => e.name)).toEqual(["before"]);
 });

@@ -213,8 +213,12 @@ async function start({
 
 async function retry({ values, positionals: [id] }: ActionInput<object>): Promise<void> {
   await withClient(values, async (client) => {
+    const { status } = await client.status(id!);
     await client.retry(id!);
-    console.log(`run ${id} queued again: completed steps keep their results, the failed step runs again`);
+    // Either way the retry reopens the run's terminal event: a failed run replays up to the
+    // step that failed and runs it again; a cancelled one goes on from where it was stopped.
+    const what = status === "cancelled" ? "it resumes where it was cancelled" : "the failed step runs again";
+    console.log(`run ${id} queued again: completed steps keep their results, ${what}`);
   });
 }
 
