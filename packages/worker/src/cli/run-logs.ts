@@ -3,7 +3,7 @@ import { TERMINAL_STATUSES } from "@reprise/sdk/engine";
 import type { Command } from "commander";
 import { UsageError } from "./cli-error.js";
 import { action, type ActionInput } from "./command-action.js";
-import { integer } from "./flags.js";
+import { INT4, integer } from "./flags.js";
 import { formatLogLine } from "./log-lines.js";
 import { style } from "./style.js";
 import { withClient } from "./with-client.js";
@@ -31,6 +31,7 @@ async function runLogs({ values, positionals: [id] }: ActionInput<{ follow?: boo
   const { limit } = values;
   if (limit !== undefined && values.follow) throw new UsageError("--limit and --follow do not go together");
   const step = values.step === undefined ? undefined : /^\d+$/.test(values.step) ? Number(values.step) : values.step;
+  if (typeof step === "number" && step > INT4.max) throw new UsageError(`--step ${values.step}: no run has a step at that position`);
   let pollMs: number;
   try {
     pollMs = toMillis(values.interval);

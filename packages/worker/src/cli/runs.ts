@@ -1,5 +1,5 @@
 import { toMillis, type InFlightStep, type RunInfo } from "@reprise/sdk";
-import { formatMillis, newId } from "@reprise/sdk/engine";
+import { formatMillis, newId, newRunId, toJsonText } from "@reprise/sdk/engine";
 import type { RunRecord } from "@reprise/store";
 import { Option, type Command } from "commander";
 import { UsageError } from "./cli-error.js";
@@ -175,6 +175,9 @@ async function start({
   const input = parseJsonArg(json, "the input");
   const { priority } = values;
   if (values.delay) toMillis(values.delay);
+  // The client checks these when it starts the run; without --entry the store is given it directly.
+  if (values.id !== undefined) newRunId(values.id);
+  if (values.queue === "") throw new UsageError("--queue must not be empty");
   await withClient(values, async (client, store) => {
     let id: string;
     if (values.entry) {
@@ -201,7 +204,8 @@ async function start({
           id,
           workflow: name!,
           queue: values.queue ?? "default",
-          input: input === undefined ? undefined : JSON.stringify(input),
+          // As the client stores it: checked to be JSON Postgres can hold (no \u0000).
+          input: toJsonText(input, `input of workflow "${name}"`),
           ...(priority !== undefined ? { priority } : {}),
           ...(values.delay ? { delayMs: toMillis(values.delay) } : {}),
         },

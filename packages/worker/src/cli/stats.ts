@@ -1,4 +1,4 @@
-import type { WorkflowStats } from "@reprise/sdk";
+import { toMillis, type WorkflowStats } from "@reprise/sdk";
 import { formatMillis } from "@reprise/sdk/engine";
 import type { Command } from "commander";
 import { UsageError } from "./cli-error.js";
@@ -20,7 +20,20 @@ async function stats({ values }: ActionInput<{ since: string; workflow?: string;
   const { since } = values;
   // A date (2026-01-01, or a full ISO time) or a duration back from now.
   const sinceValue = /^\d{4}-\d\d-\d\d/.test(since) ? new Date(since) : since;
-  if (sinceValue instanceof Date && Number.isNaN(sinceValue.getTime())) throw new UsageError(`--since: not a date or a duration: ${since}`);
+  // new Date() rolls 2026-02-30 over to March 2nd: a date must come back as it was typed.
+  if (sinceValue instanceof Date && (Number.isNaN(sinceValue.getTime()) || (/^\d{4}-\d\d-\d\d$/.test(since) && sinceValue.toISOString().slice(0, 10) !== since))) {
+    throw new UsageError(`--since: not a date or a duration: ${since}`);
+  }
+  if (typeof sinceValue === "string") {
+    let ms: number;
+    try {
+      ms = toMillis(sinceValue);
+    } catch (error) {
+      throw new UsageError(`--since: ${(error as Error).message}`);
+    }
+    // Past year 1 the database has no timestamps to compare with (and a Date none to make).
+    if (ms > Date.now() + 62_135_596_800_000) throw new UsageError(`--since ${since} reaches back before the year 1`);
+  }
   await withClient(values, async (client) => {
     let stats: WorkflowStats[];
     try {
