@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, test, vi } from "vitest";
@@ -11,7 +12,7 @@ const bin = fileURLToPath(new URL("../bin/reprise.js", import.meta.url));
 
 /** Runs the real binary; never throws. */
 async function reprise(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return promisify(execFile)(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: "1" } }).then(
+  return promisify(execFile)(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: "1", COLUMNS: "" } }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout, err: stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
   );
@@ -95,6 +96,16 @@ test("the top-level help lists every command with its flags, from the real binar
   }
   expect(out).toContain("--database-url");
   expect((await reprise("help")).out).toBe(out);
+});
+
+test("the README's CLI section is what reprise --help lists", async () => {
+  const { out } = await promisify(execFile)(process.execPath, [bin, "--help"], { env: { ...process.env, NO_COLOR: "1", COLUMNS: "100" } }).then(({ stdout }) => ({ out: stdout }));
+  const commands = out.slice(out.indexOf("Commands:\n"), out.indexOf("\n\n", out.indexOf("Commands:\n")));
+  const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+  const section = readme.slice(readme.indexOf("## The CLI\n"));
+  const block = section.slice(section.indexOf("```\n") + 4, section.indexOf("\n```", section.indexOf("```\n") + 4));
+  // Regenerate it with: COLUMNS=100 reprise --help, its Commands section.
+  expect(block).toBe(commands);
 });
 
 test("the real binary prints generated help for runs list, dev, worker and replay, and exits 0", async () => {

@@ -21,7 +21,13 @@ export function createProgram(commands: Readonly<Record<string, DefineCommand>>,
     .helpOption("-h, --help", "print this help")
     .showSuggestionAfterError(true)
     // Help goes where the commands' output goes; commander's errors are printed by main(), in one line.
-    .configureOutput({ writeOut: (text) => console.log(text.replace(/\n$/, "")), writeErr: () => undefined, outputError: () => undefined })
+    .configureOutput({
+      writeOut: (text) => console.log(text.replace(/\n$/, "")),
+      writeErr: () => undefined,
+      outputError: () => undefined,
+      // Wrapped to the terminal; else to COLUMNS (as tables are), else 80.
+      getOutHelpWidth: () => (process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || 80),
+    })
     .configureHelp({
       showGlobalOptions: true,
       formatHelp: (command, helper) => (command.parent ? Help.prototype.formatHelp.call(helper, command, helper) : topLevelHelp(command, helper)),

@@ -13,7 +13,7 @@ export function topLevelHelp(program: Command, helper: Help): string {
     // A flag and its value stay on one line: `[--status STATUS]`.
     const words = [name, ...(flagSummary(command).match(/\[[^\]]*\]|<[^>]*>|\S+/g) ?? [])];
     lines.push(...wrap(words, width, 2, 3 + name.length));
-    lines.push(...wrap((command.summary() || command.description()).split(" "), width, 6, 6));
+    lines.push(...wrap((command.summary() || command.description()).split(" "), width, 4, 4));
   }
   const options = helper.visibleOptions(program);
   const termWidth = Math.max(...options.map((o) => helper.optionTerm(o).length));
