@@ -24,9 +24,10 @@
  *
  * A group (`reprise events list`) declares its commands on the one it gets:
  * `command.description("…"); command.command("list").description("…").option(…).action(…)`.
- * Booleans are `.option("--json", "…")`; a choice is
- * `.addOption(new Option("--status <status>", "…").choices(STATUSES))`; a default, the third
- * argument of `.option()`; a number, an argParser from flags.ts (`integer("--limit", { min: 1 })`).
+ * Booleans are `.option("--json", "…")`; a default is the last argument of `.option()`; a
+ * choice, `.addOption(new Option("--status <status>", "…").choices(STATUSES))`; a number,
+ * `.option("--limit <n>", "…", integer({ min: 1 }), 30)` (flags.ts), which `values` then holds
+ * as a number; a required flag, `.requiredOption()`.
  * `--database-url`, `--schema` and `--verbose` are the program's: every command has them.
  * Missing arguments, unknown options and refused choices print one line and exit 2 before
  * the action runs; a `UsageError` thrown by the action does the same, any other error
