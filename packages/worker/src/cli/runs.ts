@@ -24,7 +24,7 @@ export function runsCommand(runs: Command): void {
     .description("the latest runs, newest first, with their errors")
     .addOption(new Option("--status <status>", "only runs in this status").choices(RUN_STATUSES))
     .option("--workflow <name>", "only runs of this workflow")
-    .option("--after <id>", "the page after this run (the last id of the page before)")
+    .option("--after <id>", "the next page: runs created before this one (the last id of the page before)")
     .option("--limit <n>", "at most this many runs", integer({ min: 1 }), 30)
     .option("--json", "print the runs as JSON")
     .action(action(list));
@@ -47,7 +47,7 @@ export function runsCommand(runs: Command): void {
     .option("--entry <file>", "the file that exports the workflow: its input is checked before anything is stored")
     .option("--delay <duration>", "start it this much later: 10s, 5m, 1h")
     .option("--priority <n>", "higher runs are claimed first", integer(INT4))
-    .option("--queue <name>", "the queue it waits in (default: the workflow's)")
+    .option("--queue <name>", 'the queue it waits in (default: the workflow\'s; without --entry, "default")')
     .option("--force", "without --entry, start it even if no run of that workflow exists yet")
     .action(action(start));
 
