@@ -38,3 +38,4 @@ export { parseScheduleTime } from "./schedule/zoned-time.js";
 export { MAX_BACKFILL_SLOTS } from "./schedule/backfill.js";
 export { devDatabaseUrl, DEV_STATE_FILE } from "./dev-database.js";
 export { toAlert, toAlertInfo } from "./alerts/alert-info.js";
+export { newRunId } from "./run-id.js";

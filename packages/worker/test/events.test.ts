@@ -201,7 +201,7 @@ test("reprise emit starts the runs and reprise events list shows them; bad input
   expect(refused.err).toBe("reprise: 1 workflow(s) refused the payload of event evt-G-1");
 
   for (const [args, code, message] of [
-    [["emit"], 2, /usage: reprise emit <event name>/],
+    [["emit"], 2, /usage: reprise emit <name>/],
     [["emit", "order.created", "{not json"], 2, /the payload is not valid JSON/],
     [["emit", "bad name", "{}"], 1, /event name "bad name" is invalid/],
     [["events", "frobnicate"], 2, /usage: reprise events/],

@@ -1,7 +1,9 @@
 import { Client, type EmittedEvent } from "@reprise/sdk";
+import type { Command } from "commander";
 import { Finding, UsageError } from "./cli-error.js";
+import { action, type ActionInput } from "./command-action.js";
 import { openStore } from "./connection.js";
-import { intFlag, parseFlags, parseJsonArg } from "./flags.js";
+import { integer, parseJsonArg } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { style, table } from "./style.js";
 
@@ -21,10 +23,19 @@ async function withClient<T>(flags: { "database-url"?: string | undefined; schem
  * run starts. Prints the event id, then one line per workflow it matched. Exit 1 when a
  * workflow refused the payload.
  */
-export async function emitCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, { id: { type: "string" }, entry: { type: "string" }, json: { type: "boolean" } });
-  const [name, json, extra] = positionals;
-  if (!name || extra !== undefined) throw new UsageError("usage: reprise emit <event name> [json payload] [--id ID] [--entry file]");
+export function emitCommand(command: Command): void {
+  command
+    .description("emits an event: starts each workflow declared with on: <name>, once per event id")
+    .argument("<name>", "the event's name")
+    .argument("[json]", "its payload, as JSON")
+    .option("--id <id>", "the event's id: emitting it again starts nothing new (default: a new ULID)")
+    .option("--entry <file>", "check the payload with the schemas of this entry's workflows first")
+    .option("--json", "print the result as JSON")
+    .action(action(emit));
+}
+
+async function emit({ values, positionals: [name, json] }: ActionInput<{ id?: string; entry?: string; json?: boolean }>): Promise<void> {
+  if (!name) throw new UsageError("usage: reprise emit <event name> [json payload] [--id ID] [--entry file]");
   const payload = parseJsonArg(json, "the payload");
   if (values.entry) await loadWorkflows(values.entry);
   await withClient(values, async (client) => {
@@ -48,11 +59,17 @@ export async function emitCommand(args: string[]): Promise<void> {
 }
 
 /** `reprise events list [--name N] [--limit N] [--json]` and `reprise events show <id>`. */
-export async function eventsCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  if (sub === "list") return list(rest);
-  if (sub === "show") return show(rest);
-  throw new UsageError("usage: reprise events <list|show> …");
+export function eventsCommand(events: Command): void {
+  events.description("emitted events and the runs each one started");
+  events
+    .command("list")
+    .description("emitted events, newest first, with the runs each started (or why it started none)")
+    .option("--name <name>", "only events of this name")
+    .option("--after <id>", "the page after this event id")
+    .option("--limit <n>", "at most this many", integer({ min: 1, max: 10_000 }), 30)
+    .option("--json", "print them as JSON")
+    .action(action(list));
+  events.command("show").description("one event: its payload and runs").argument("<id>", "the event's id").action(action(show));
 }
 
 function describeRuns(event: EmittedEvent): string {
@@ -62,10 +79,8 @@ function describeRuns(event: EmittedEvent): string {
     .join(", ");
 }
 
-async function list(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, { name: { type: "string" }, limit: { type: "string" }, after: { type: "string" }, json: { type: "boolean" } });
-  if (positionals.length > 0) throw new UsageError("usage: reprise events list [--name N] [--limit N] [--json]");
-  const limit = intFlag(values.limit, "limit") ?? 30;
+async function list({ values }: ActionInput<{ name?: string; after?: string; limit: number; json?: boolean }>): Promise<void> {
+  const { limit } = values;
   await withClient(values, async (client) => {
     const events = await client.events.list({ ...(values.name ? { name: values.name } : {}), ...(values.after ? { after: values.after } : {}), limit });
     if (values.json) {
@@ -84,10 +99,8 @@ async function list(args: string[]): Promise<void> {
   });
 }
 
-async function show(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, {});
-  const id = positionals[0];
-  if (!id || positionals.length > 1) throw new UsageError("usage: reprise events show <id>");
+async function show({ values, positionals: [id] }: ActionInput<object>): Promise<void> {
+  if (!id) throw new UsageError("usage: reprise events show <id>");
   await withClient(values, async (client) => {
     const event = await client.events.get(id);
     if (!event) throw new UsageError(`no event with id "${id}"`);

@@ -1,7 +1,7 @@
 import { Client } from "@reprise/sdk";
-import { UsageError } from "./cli-error.js";
+import type { Command } from "commander";
+import { action, type ActionInput } from "./command-action.js";
 import { openStore } from "./connection.js";
-import { parseFlags } from "./flags.js";
 import { style, table } from "./style.js";
 
 /**
@@ -10,17 +10,22 @@ import { style, table } from "./style.js";
  * of an old version can go (0 open runs), and which pinned runs wait for a version whose
  * workers are all gone.
  */
-export async function versionsCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, { json: { type: "boolean" } });
-  if (positionals.length > 0) throw new UsageError("usage: reprise versions [--json]");
+export function versionsCommand(command: Command): void {
+  command
+    .description("deployment versions: open runs (pinned ones) and live workers; when an old version can go")
+    .option("--json", "print them as JSON")
+    .action(action(versions));
+}
+
+async function versions({ values }: ActionInput<{ json?: boolean }>): Promise<void> {
   const store = await openStore(values);
   try {
-    const versions = await new Client({ store, migrate: false }).versions();
+    const all = await new Client({ store, migrate: false }).versions();
     if (values.json) {
-      console.log(JSON.stringify(versions, null, 2));
+      console.log(JSON.stringify(all, null, 2));
       return;
     }
-    const shown = versions.filter((v) => v.version !== undefined || v.openRuns > 0 || v.liveWorkers > 0);
+    const shown = all.filter((v) => v.version !== undefined || v.openRuns > 0 || v.liveWorkers > 0);
     if (shown.length === 0) {
       console.log("no versions: no worker with a version has run, and no run is open");
       return;
