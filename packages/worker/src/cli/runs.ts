@@ -132,20 +132,22 @@ async function list({ values }: ActionInput<{ status?: RunInfo["status"]; workfl
       console.log("no runs");
       return;
     }
-    const header = ["id", "workflow", "status", "attempt", "version", "created", "error"];
+    // The version column only when some run has one: unversioned deploys keep the room for errors.
+    const versioned = runs.some((r) => r.version);
+    const header = ["id", "workflow", "status", "attempt", ...(versioned ? ["version"] : []), "created", "error"];
     const rows = runs.map((r) => [
       r.id,
       r.workflowName,
       r.waitingForVersion ? `${statusStyle(r.status)} ${style.yellow(`(waits for a worker of version ${r.waitingForVersion})`)}` : statusStyle(r.status),
       String(r.attempt),
-      r.version ? `${r.version}${r.pinned ? " pinned" : ""}` : "",
+      ...(versioned ? [r.version ? `${r.version}${r.pinned ? " pinned" : ""}` : ""] : []),
       r.createdAt.toISOString(),
       "",
     ]);
     // The error takes what the other columns leave of the line (at least enough to read its start).
     const room = Math.max(24, roomForLast([header, ...rows], outputWidth()));
     runs.forEach((r, i) => {
-      if (r.error) rows[i]![6] = style.red(cut(`${r.error.name}: ${r.error.message}`, room));
+      if (r.error) rows[i]![header.length - 1] = style.red(cut(`${r.error.name}: ${r.error.message}`, room));
     });
     console.log(table(rows, { header }));
   });
