@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "suite",
-          include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts", "scripts/**/*.test.ts"],
           // An exclude replaces the defaults (node_modules among them): keep them.
           exclude: [...configDefaults.exclude, ...HEAVY],
           // Two cores: a few files at a time, each in its own schema of one shared server.

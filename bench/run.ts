@@ -192,6 +192,46 @@ async function drain(concurrency: number): Promise<{ rate: Summary; fromStart: S
   return { rate: summarize(rates), fromStart: summarize(fromStart) };
 }
 
+/** Runs created per second by `client.start` from 10 concurrent callers, 5,000 runs per repetition. */
+async function starts(): Promise<Summary> {
+  const rates: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    await withStore(async (store) => {
+      const wf = workflow({ name: "started" }, async (_ctx, input: { i: number }) => input.i);
+      const client = new Client({ store, migrate: false });
+      for (let i = 0; i < 200; i++) await client.start(wf, { i }); // warm: connections, prepared statements
+      const N = 5_000;
+      let next = 0;
+      const t = now();
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          for (let i = next++; i < N; i = next++) await client.start(wf, { i });
+        }),
+      );
+      rates.push(N / ((now() - t) / 1000));
+    });
+  }
+  return summarize(rates);
+}
+
+/** Runs created per second by one `client.startMany` of 10,000 items (10 statements of 1,000, one transaction). */
+async function startMany(): Promise<Summary> {
+  const rates: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    await withStore(async (store) => {
+      const wf = workflow({ name: "started-many" }, async (_ctx, input: { i: number }) => input.i);
+      const client = new Client({ store, migrate: false });
+      await client.startMany(wf, Array.from({ length: 1_000 }, (_, i) => ({ input: { i } }))); // warm
+      const N = 10_000;
+      const items = Array.from({ length: N }, (_, i) => ({ input: { i } }));
+      const t = now();
+      await client.startMany(wf, items);
+      rates.push(N / ((now() - t) / 1000));
+    });
+  }
+  return summarize(rates);
+}
+
 /** Start → first step body with an idle worker (woken by NOTIFY; the poll interval is 1 s). */
 async function latency(): Promise<{ p50: number; p99: number; samples: number[] }> {
   return withStore(async (store) => {
@@ -258,6 +298,10 @@ try {
   log(`drain: ${fmt(d.rate.median)} workflows/s`);
   const dDefault = await drain(10);
   log(`drain (concurrency 10): ${fmt(dDefault.rate.median)} workflows/s`);
+  const st = await starts();
+  log(`starts: ${Math.round(st.median)}/s (10 callers)`);
+  const sm = await startMany();
+  log(`startMany: ${Math.round(sm.median)}/s`);
   const l = await latency();
   log(`latency: p50 ${fmt(l.p50)} ms`);
   const rp = await replay10k();
@@ -273,6 +317,8 @@ try {
     step_ms: fmt(s.step.median),
     step_ratio: fmt(s.ratio.median),
     workflows_per_s: Math.round(d.rate.median),
+    starts_per_s: Math.round(st.median),
+    start_many_per_s: Math.round(sm.median),
     start_latency_p50_ms: fmt(l.p50),
     start_latency_p99_ms: fmt(l.p99),
     replay_10k_ms: fmt(rp.median),
@@ -293,6 +339,8 @@ try {
       wal_bytes_per_step: Math.round(s.walPerStep),
       drain: { runs: DRAIN_N, concurrency: DRAIN_CONCURRENCY, per_s: d.rate, per_s_from_worker_start: d.fromStart },
       drain_concurrency_10: { per_s: dDefault.rate, per_s_from_worker_start: dDefault.fromStart },
+      starts: { callers: 10, runs: 5_000, per_s: st },
+      start_many: { runs_per_call: 10_000, runs_per_statement: 1_000, per_s: sm },
       start_latency_samples: l.samples.length,
       replay_10k: rp,
     },
@@ -305,6 +353,8 @@ try {
     ["step_ms", String(results.step_ms), `per step of a 100-step sequential workflow; ${fmt(s.queriesPerStep)} round trips, ${fmt(s.commitsPerStep)} commits per step`],
     ["step_ratio", String(results.step_ratio), `median of per-run ratios, each run's steps against a floor measured right after it (floor there: ${fmt(s.floor.median)} ms)`],
     ["workflows_per_s", String(results.workflows_per_s), `1-step workflows drained by one worker (concurrency ${DRAIN_CONCURRENCY}, ${DRAIN_N} runs); concurrency 10: ${Math.round(dDefault.rate.median)}/s`],
+    ["starts_per_s", String(results.starts_per_s), "runs created by client.start, 10 concurrent callers"],
+    ["start_many_per_s", String(results.start_many_per_s), "runs created by one client.startMany of 10,000 (one statement per 1,000)"],
     ["start_latency_p50_ms", String(results.start_latency_p50_ms), "client.start → first step body, idle worker"],
     ["start_latency_p99_ms", String(results.start_latency_p99_ms), ""],
     ["replay_10k_ms", String(results.replay_10k_ms), "replay of a 10,000-event history"],

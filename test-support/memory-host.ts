@@ -1,5 +1,5 @@
 import { type HistoryEvent, type Workflow } from "@reprise/sdk";
-import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome } from "@reprise/sdk/engine";
+import { eventLoopTimers, Execution, type ChildOutcome, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome, type PayloadLimits, type TransactionAttempt } from "@reprise/sdk/engine";
 
 /**
  * An in-memory ExecutionHost for engine tests: appends go to an array, signals to a list.
@@ -10,6 +10,10 @@ export class MemoryHost implements ExecutionHost {
   readonly appended: NewEvent[] = [];
   readonly signals: { name: string; id: string; payload: unknown; sentAt?: Date }[] = [];
   readonly children = new Map<string, ChildOutcome | null>();
+  /** Values stored out of line, by id (JSON text). */
+  readonly payloads = new Map<string, string>();
+  /** How many values stored out of line the engine asked for. */
+  loads = 0;
   persists = 0;
   clock = Date.now();
   readonly setTimer = eventLoopTimers.setTimer;
@@ -21,10 +25,20 @@ export class MemoryHost implements ExecutionHost {
   }
   async persist(events: NewEvent[]): Promise<void> {
     this.persists++;
-    this.appended.push(...events);
+    this.keep(events);
   }
   async end(_outcome: Outcome, events: NewEvent[]): Promise<void> {
+    this.keep(events);
+  }
+  private keep(events: NewEvent[]): void {
+    for (const e of events) for (const v of e.outOfLine ?? []) this.payloads.set(v.id, v.text);
     this.appended.push(...events);
+  }
+  async loadPayload(id: string): Promise<unknown> {
+    this.loads++;
+    const text = this.payloads.get(id);
+    if (text === undefined) throw new Error(`no payload ${id}`);
+    return JSON.parse(text) as unknown;
   }
   isRefusal(_error: unknown): boolean {
     return false;
@@ -39,6 +53,20 @@ export class MemoryHost implements ExecutionHost {
   }
   async childOutcome(childId: string) {
     return this.children.get(childId) ?? null;
+  }
+  /** Runs the function against `transactionContext` (none by default: its queries throw) and "commits" the completion. */
+  transactionContext: unknown = {
+    query: () => Promise.reject(new Error("MemoryHost has no database")),
+    kysely: () => {
+      throw new Error("MemoryHost has no database");
+    },
+  };
+  async transaction(attempt: TransactionAttempt): Promise<boolean> {
+    const event = attempt.complete(await attempt.run(this.transactionContext as never));
+    if (!event) return false;
+    this.persists++;
+    this.appended.push(event);
+    return true;
   }
   async saveHeartbeat(): Promise<void> {}
   async breakerPermit() {
@@ -73,12 +101,20 @@ export type TestOutcome = Outcome & { output?: unknown };
 /** Executes a run against a MemoryHost from its start (or from `history`). */
 export async function execute(
   wf: Workflow<any, any>,
-  options: { input?: unknown; history?: HistoryEvent[]; host?: MemoryHost; runId?: string; suspendAfterMs?: number } = {},
+  options: { input?: unknown; history?: HistoryEvent[]; host?: MemoryHost; runId?: string; suspendAfterMs?: number; payloads?: PayloadLimits } = {},
 ): Promise<{ outcome: TestOutcome; host: MemoryHost; history: HistoryEvent[] }> {
   const runId = options.runId ?? "run-1";
   const host = options.host ?? new MemoryHost();
   const history = options.history ?? [started(runId, wf, options.input)];
-  const execution = new Execution({ runId, workflow: wf, input: options.input, history, host, suspendAfterMs: options.suspendAfterMs ?? 50 });
+  const execution = new Execution({
+    runId,
+    workflow: wf,
+    input: options.input,
+    history,
+    host,
+    suspendAfterMs: options.suspendAfterMs ?? 50,
+    ...(options.payloads ? { payloads: options.payloads } : {}),
+  });
   const ended = await execution.run();
   host.appended.push(...execution.takePending().events);
   const outcome: TestOutcome =

@@ -1,20 +1,30 @@
-import { createStore, StoreError, StoreErrorCode, type Store } from "@reprise/store";
+import { createStore, StoreError, StoreErrorCode, type NewRun, type RunPayload, type Store } from "@reprise/store";
 import { AlertClient } from "./alerts/alert-client.js";
 import { toMillis, type Duration } from "./duration.js";
-import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, ValidationError } from "./errors.js";
+import { DatabaseError, DeadLetterNotFoundError, InvalidRunStateError, RepriseError, RunNotFoundError, UnknownWorkflowError, ValidationError } from "./errors.js";
 import { cancelledError, type SerializedError } from "./error-codec.js";
 import type { EventKind, HistoryEvent } from "./events.js";
 import { devDatabaseUrl } from "./dev-database.js";
 import { newId } from "./ids.js";
 import { toJsonText, unstorableIn } from "./json.js";
 import { RunHandle } from "./run-handle.js";
+import { resolveLogsOptions, toRunLogLine, type LogsOptions, type RunLogLine } from "./run-logs.js";
 import { newRunId, runIdOf } from "./run-id.js";
-import { toRunInfo, type ListRunsOptions, type RunInfo, type StartOptions } from "./run-info.js";
+import { toRunInfo, type ListRunsOptions, type RunInfo, type StartManyItem, type StartOptions } from "./run-info.js";
 import { TERMINAL_STATUSES } from "./run-status.js";
 import { ScheduleClient } from "./schedule/schedule-client.js";
 import { parseWith } from "./schema.js";
-import { findWorkflow } from "./workflow.js";
-import type { DeadLetter, Workflow } from "./workflow-types.js";
+import { findWorkflow, isImplementation } from "./workflow.js";
+import type { DeadLetter, WorkflowRef } from "./workflow-types.js";
+import { EventClient, type EmitOptions, type EmitResult } from "./event/event-client.js";
+import { PAYLOAD_KEY, placeValue, resolvePayloadLimits, type PayloadLimits, type PayloadOptions } from "./payload.js";
+import { loadEventValues, loadStoredValues } from "./stored-values.js";
+import { toVersionInfo, type VersionInfo } from "./version-info.js";
+import { resolveStatsOptions, toWorkflowStats, type StatsOptions, type WorkflowStats } from "./stats.js";
+import { activeTraceContext } from "./trace-context.js";
+
+/** Runs per statement of `startMany` (about 0.3 MB of parameters at 300 bytes of input each). */
+const START_BATCH = 1000;
 
 /**
  * Options of {@link Client}. Give `connectionString` or `store`; with neither, the client
@@ -35,6 +45,12 @@ export interface ClientOptions {
    * @default true
    */
   migrate?: boolean;
+  /**
+   * Large values (a run's input, a signal's payload, an event's): over `inlineLimit` they
+   * are stored out of line, over `maxSize` refused with `SerializationError`.
+   * @default { inlineLimit: 262144, maxSize: 67108864 }
+   */
+  payloads?: PayloadOptions;
 }
 
 /**
@@ -52,6 +68,11 @@ export class Client {
   private readonly ownsStore: boolean;
   /** Schedules: create, pause, resume, trigger, backfill, list, update, delete. */
   readonly schedules: ScheduleClient;
+  /** Emitted events and the runs each started (`emit` is on the client itself). */
+  readonly events: EventClient;
+  private readonly payloads: PayloadLimits;
+  /** Workflow names some worker has declared (once declared, always: checked once per name). */
+  private readonly declared = new Set<string>();
   /** Alerts raised by workers' alert rules: list, ack, resolve. */
   readonly alerts: AlertClient;
 
@@ -66,7 +87,9 @@ export class Client {
     }
     this.options = options;
     this.ownsStore = !options.store;
+    this.payloads = resolvePayloadLimits(options.payloads, "new Client()");
     this.schedules = new ScheduleClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId) });
+    this.events = new EventClient({ call: (fn) => this.call(fn), handle: (runId) => this.handle(runId), payloads: this.payloads });
     this.alerts = new AlertClient({ call: (fn) => this.call(fn) });
   }
 
@@ -96,33 +119,151 @@ export class Client {
   }
 
   /**
-   * Starts a run. The input is validated (and checked to be JSON) before anything is
-   * stored. Starting an id that exists returns the existing run and creates nothing.
+   * Starts a run of a workflow, or of a definition (`defineWorkflow`) that some worker
+   * implements. The input is validated (and checked to be JSON) before anything is stored;
+   * one over `payloads.inlineLimit` is stored out of line. Starting an id that exists
+   * returns the existing run and creates nothing. With `transaction`, the run is created in
+   * your transaction and exists only if it commits:
    *
-   * @throws ValidationError on invalid input or options
+   * ```ts
+   * await db.transaction().execute(async (trx) => {
+   *   await trx.insertInto("orders").values(order).execute();
+   *   await client.start(fulfil, { orderId: order.id }, { transaction: trx });
+   * });
+   * ```
+   *
+   * @throws ValidationError on invalid input or options, or an id used by another workflow;
+   *   SerializationError for an input over `payloads.maxSize`; UnknownWorkflowError for a
+   *   definition no worker has declared (unless `allowUndeclared`)
    */
-  async start<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
+  async start<I, O, In>(wf: WorkflowRef<I, O, In>, input: In, options: StartOptions = {}): Promise<RunHandle<O>> {
+    // The caller's span, if it is in one: the worker parents the run's spans on it.
+    const { run, payloads } = this.newRun(wf, input, options, activeTraceContext());
+    // With the code in this process the name is no typo; a definition promises a worker
+    // that only the registry of declared workflows can vouch for.
+    if (!isImplementation(wf) && options.allowUndeclared !== true) await this.assertDeclared(wf.name);
+    const transaction = options.transaction;
+    const created = await this.call((s) => s.startRuns([run], { transaction, payloads }));
+    if (!created.has(run.id)) {
+      const existing = (await this.call((s) => s.existingRuns([run.id], { transaction }))).get(run.id);
+      if (existing !== undefined && existing !== wf.name) {
+        throw new ValidationError(`run id "${run.id}" is already used by a run of workflow "${existing}"`);
+      }
+    }
+    return new RunHandle<O>(this, run.id);
+  }
+
+  /**
+   * Starts many runs of one workflow (or definition). Every item is validated first (one
+   * invalid item is a `ValidationError` naming its index, and nothing is stored); then the
+   * runs are created in one transaction, with one statement per 1,000 runs. Returns the
+   * handles in the order of `items`; an id that exists returns its existing run.
+   *
+   * ```ts
+   * const handles = await client.startMany(resize, images.map((image) => ({ input: { image }, id: `resize-${image}` })));
+   * ```
+   *
+   * @throws ValidationError naming the item, for an invalid one or an id used by another
+   *   workflow; UnknownWorkflowError for a definition no worker has declared
+   */
+  async startMany<I, O, In>(wf: WorkflowRef<I, O, In>, items: readonly StartManyItem<In>[], options: { allowUndeclared?: boolean } = {}): Promise<RunHandle<O>[]> {
+    if (!Array.isArray(items)) throw new ValidationError(`startMany needs an array of { input, id?, delay?, priority? }, got ${typeof items}`);
+    const traceContext = activeTraceContext();
+    const runs = items.map((item, index) => {
+      try {
+        if (typeof item !== "object" || item === null) throw new ValidationError(`expected { input, id?, delay?, priority? }, got ${String(item)}`);
+        return this.newRun(wf, item.input, item, traceContext);
+      } catch (error) {
+        if (!(error instanceof ValidationError) && !(error instanceof TypeError)) throw error;
+        throw new ValidationError(`startMany item ${index}: ${error.message}`, { cause: error });
+      }
+    });
+    if (runs.length === 0) return [];
+    if (!isImplementation(wf) && options.allowUndeclared !== true) await this.assertDeclared(wf.name);
+    await this.call((s) =>
+      s.withTransaction(async (transaction) => {
+        for (let from = 0; from < runs.length; from += START_BATCH) {
+          const batch = runs.slice(from, from + START_BATCH);
+          const created = await s.startRuns(
+            batch.map((r) => r.run),
+            { transaction, payloads: batch.flatMap((r) => r.payloads) },
+          );
+          if (created.size === batch.length) continue;
+          const existing = await s.existingRuns(batch.filter((r) => !created.has(r.run.id)).map((r) => r.run.id), { transaction });
+          const clash = batch.findIndex((r) => existing.has(r.run.id) && existing.get(r.run.id) !== wf.name);
+          if (clash >= 0) {
+            const id = batch[clash]!.run.id;
+            throw new ValidationError(`startMany item ${from + clash}: run id "${id}" is already used by a run of workflow "${existing.get(id)}"`);
+          }
+        }
+      }),
+    );
+    return runs.map((r) => new RunHandle<O>(this, r.run.id));
+  }
+
+  /**
+   * The stored form of a run to start, and its input's value if that is stored out of line.
+   * @throws ValidationError, SerializationError, TypeError (a bad delay)
+   */
+  private newRun<I, O, In>(
+    wf: WorkflowRef<I, O, In>,
+    input: In,
+    options: Omit<StartOptions, "transaction">,
+    traceContext: string | undefined,
+  ): { run: NewRun; payloads: RunPayload[] } {
+    const what = `input of workflow "${wf.name}"`;
     const parsed = wf.parseInput(input);
-    const inputText = toJsonText(parsed, `input of workflow "${wf.name}"`);
+    const stored = placeValue(toJsonText(parsed, what), this.payloads, what);
     const id = newRunId(options.id ?? newId());
     const priority = options.priority ?? wf.options.priority ?? 0;
     if (!Number.isInteger(priority)) throw new ValidationError(`priority must be an integer, got ${String(options.priority)}`);
     const delayMs = options.delay === undefined ? undefined : toMillis(options.delay);
     const queue = options.queue ?? wf.queue;
-    const created = await this.call((s) =>
-      s.startRuns([{ id, workflow: wf.name, queue, input: inputText, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint }]),
-    );
-    if (!created.has(id)) {
-      const existing = await this.call((s) => s.getRun(id));
-      if (existing && existing.workflow !== wf.name) {
-        throw new ValidationError(`run id "${id}" is already used by a run of workflow "${existing.workflow}"`);
-      }
+    return {
+      run: { id, workflow: wf.name, queue, input: stored.text, priority, delayMs, timeoutMs: wf.timeoutMs, fingerprint: wf.fingerprint, traceContext },
+      payloads: stored.outOfLine ? [{ runId: id, id: stored.outOfLine.id, text: stored.outOfLine.text }] : [],
+    };
+  }
+
+  /** @throws UnknownWorkflowError when no worker has declared `name` */
+  private async assertDeclared(name: string): Promise<void> {
+    if (this.declared.has(name)) return;
+    const found = await this.call((s) => s.fleet.declared([name]));
+    if (!found.has(name)) {
+      throw new UnknownWorkflowError(
+        name,
+        [],
+        "no worker has declared it (workers declare their workflows when they start): start a worker that implements it, or pass { allowUndeclared: true } to queue the run for the first one",
+      );
     }
-    return new RunHandle<O>(this, id);
+    this.declared.add(name);
+  }
+
+  /**
+   * Emits an event: starts one run of each workflow declared with `on: name`, with
+   * `payload` as its input; one run per (event id, workflow) however often it is emitted.
+   * A workflow whose schema (known in this process) refuses the payload starts nothing and
+   * is reported in `invalid`; the others start.
+   *
+   * ```ts
+   * const { eventId, runs, invalid } = await client.emit("order.created", { orderId: "A-1" }, { id: "evt-123" });
+   * ```
+   *
+   * @throws ValidationError for a bad name, id or payload (nothing is stored)
+   */
+  emit(name: string, payload?: unknown, options: EmitOptions = {}): Promise<EmitResult> {
+    return this.events.emit(name, payload, options);
+  }
+
+  /** Deployment versions, newest first: each one's open runs and live workers. */
+  async versions(): Promise<VersionInfo[]> {
+    return toVersionInfo(await this.call((s) => s.fleet.versions()));
   }
 
   /** `start`, then `result`. */
-  async run<I, O, In>(wf: Workflow<I, O, In>, input: In, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
+  async run<I, O, In>(wf: WorkflowRef<I, O, In>, input: In, options: StartOptions & { timeout?: Duration } = {}): Promise<O> {
+    // Waiting for the result inside the transaction that creates the run would wait forever.
+    if (options.transaction !== undefined) throw new ValidationError("client.run cannot take a transaction: start() in it, commit, then await handle.result()");
     const handle = await this.start(wf, input, options);
     return handle.result(options.timeout === undefined ? {} : { timeout: options.timeout });
   }
@@ -132,12 +273,23 @@ export class Client {
     return new RunHandle<O>(this, runIdOf(runId));
   }
 
-  /** @throws RunNotFoundError */
+  /** The run, with its input and output (loaded if stored out of line). @throws RunNotFoundError */
   async status(runId: string): Promise<RunInfo> {
     runIdOf(runId);
     const run = await this.call((s) => s.getRun(runId));
     if (!run) throw new RunNotFoundError(runId);
-    return toRunInfo(run);
+    const [input, output] = await this.call((s) => loadStoredValues(s, runId, [run.input, run.output] as const));
+    return toRunInfo({ ...run, input, output });
+  }
+
+  /** The run once it has ended, with its output; undefined while it goes on. @throws RunNotFoundError */
+  async settled(runId: string): Promise<RunInfo | undefined> {
+    runIdOf(runId);
+    const run = await this.call((s) => s.getRun(runId));
+    if (!run) throw new RunNotFoundError(runId);
+    if (!TERMINAL_STATUSES.has(run.status)) return undefined;
+    const [output] = await this.call((s) => loadStoredValues(s, runId, [run.output] as const));
+    return toRunInfo({ ...run, output });
   }
 
   /**
@@ -149,11 +301,15 @@ export class Client {
     return new RunHandle<O>(this, runId).result(options);
   }
 
-  /** The run's events in order. @throws RunNotFoundError */
-  async history(runId: string): Promise<HistoryEvent[]> {
+  /**
+   * The run's events in order. Values stored out of line are loaded in their place, unless
+   * `values: "references"` (then `replay()` needs its `loadPayload`). @throws RunNotFoundError
+   */
+  async history(runId: string, options: { values?: "loaded" | "references" } = {}): Promise<HistoryEvent[]> {
     runIdOf(runId);
-    const events = await this.call((s) => s.history(runId));
-    if (events.length === 0) throw new RunNotFoundError(runId);
+    const stored = await this.call((s) => s.history(runId));
+    if (stored.length === 0) throw new RunNotFoundError(runId);
+    const events = options.values === "references" ? stored : await this.call((s) => loadEventValues(s, runId, stored));
     return events.map((e) => ({
       runId: e.runId,
       seq: e.seq,
@@ -165,7 +321,55 @@ export class Client {
     }));
   }
 
-  /** Newest first. */
+  /**
+   * A value of a run stored out of line, by the id its reference names (for `replay()`'s
+   * `loadPayload` with a history read with `values: "references"`).
+   * @throws DatabaseError when the run has no such value
+   */
+  async payload(runId: string, id: string): Promise<unknown> {
+    runIdOf(runId);
+    const [value] = await this.call((s) => loadStoredValues(s, runId, [{ [PAYLOAD_KEY]: { id, bytes: 0 } }] as const));
+    return value;
+  }
+
+  /**
+   * A run's `ctx.log` / `stepCtx.log` lines, oldest first. A running step's lines are
+   * written about once a second while it runs, so they are here before it ends (and after
+   * its worker died).
+   *
+   * ```ts
+   * for (const line of await client.logs(runId, { step: "charge" })) console.log(line.at, line.message);
+   * ```
+   *
+   * @throws RunNotFoundError; ValidationError for a bad `step`, `limit` or `after`
+   */
+  async logs(runId: string, options: LogsOptions = {}): Promise<RunLogLine[]> {
+    runIdOf(runId);
+    const filter = resolveLogsOptions(options);
+    const rows = await this.call((s) => s.logs(runId, filter));
+    // No line: the run may not exist. (A line's run always does: logs are pruned with it.)
+    if (rows.length === 0 && !(await this.call((s) => s.getRun(runId)))) throw new RunNotFoundError(runId);
+    return rows.map((r) => toRunLogLine(runId, r));
+  }
+
+  /**
+   * Success rate, retries, time to recovery and durations per workflow, over the runs that
+   * ended in a window, from the event log (every worker's runs).
+   *
+   * ```ts
+   * const [checkout] = await client.stats({ workflow: "checkout", since: "24h" });
+   * console.log(checkout?.successRate, checkout?.meanTimeToRecoveryMs);
+   * ```
+   *
+   * @throws ValidationError for a bad `workflow` or `since`
+   */
+  async stats(options: StatsOptions = {}): Promise<WorkflowStats[]> {
+    const window = resolveStatsOptions(options);
+    const rows = await this.call((s) => s.runStats(window));
+    return rows.map(toWorkflowStats);
+  }
+
+  /** Newest first. Values stored out of line are left as their references (`status()` loads them). */
   async listRuns(options: ListRunsOptions = {}): Promise<RunInfo[]> {
     for (const key of ["from", "to"] as const) {
       const at = options[key];
@@ -193,9 +397,11 @@ export class Client {
     if (!run) throw new RunNotFoundError(runId);
     if (TERMINAL_STATUSES.has(run.status)) throw new InvalidRunStateError(runId, run.status, `signal "${name}" to`);
     const schema = findWorkflow(run.workflow)?.options.signals?.[name];
-    const checked = parseWith(schema, payload, `payload of signal "${name}"`);
-    const text = toJsonText(checked, `payload of signal "${name}"`);
-    const result = await this.call((s) => s.signalRun({ runId, name, payload: text }));
+    const what = `payload of signal "${name}"`;
+    const checked = parseWith(schema, payload, what);
+    const stored = placeValue(toJsonText(checked, what), this.payloads, what);
+    const payloads = stored.outOfLine ? [{ id: stored.outOfLine.id, text: stored.outOfLine.text }] : [];
+    const result = await this.call((s) => s.signalRun({ runId, name, payload: stored.text, payloads }));
     if (!result.delivered) {
       if (result.status === null) throw new RunNotFoundError(runId);
       throw new InvalidRunStateError(runId, result.status, `signal "${name}" to`);
@@ -297,6 +503,7 @@ export class Client {
     return new RunHandle<O>(this, forkId);
   }
 
+  /** Ends the client's connections (not a store it was given); a script ends only once they are. */
   async close(): Promise<void> {
     const pending = this.storePromise;
     this.storePromise = undefined;

@@ -275,15 +275,20 @@ export class InvalidRunStateError extends RepriseError {
   }
 }
 
-/** A run names a workflow that the worker or client was not given. */
+/**
+ * A run names a workflow that the worker or client was not given, or a start by definition
+ * names one no worker has ever declared (`hint` says what to do).
+ */
 export class UnknownWorkflowError extends RepriseError {
   override name = "UnknownWorkflowError";
-  constructor(name: string, known: readonly string[]) {
-    super(`unknown workflow "${name}"${known.length ? ` (known: ${known.join(", ")})` : ""}`, {
+  readonly workflowName: string;
+  constructor(name: string, known: readonly string[] = [], hint?: string) {
+    super(`unknown workflow "${name}"${known.length ? ` (known: ${known.join(", ")})` : ""}${hint ? `: ${hint}` : ""}`, {
       code: ErrorCode.UnknownWorkflow,
       retryable: false,
-      data: { name },
+      data: { workflowName: name },
     });
+    this.workflowName = name;
   }
 }
 

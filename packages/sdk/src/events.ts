@@ -1,4 +1,5 @@
 import type { SerializedError } from "./error-codec.js";
+import type { OutOfLineValue } from "./payload.js";
 
 /**
  * The kinds of event in a run's log. The names are the contract between versions:
@@ -54,10 +55,13 @@ export interface NewEvent {
   name: string | null;
   /** The payload as JSON text (already validated), so it is serialised exactly once. */
   payload: string;
+  /** Values the payload refers to, stored out of line: written before the event. */
+  outOfLine?: readonly OutOfLineValue[];
 }
 
 // Payload shapes, per kind. Fields are added over time, never renamed.
 
+/** The payload of a `RunStarted` event. */
 export interface RunStartedPayload {
   workflow: string;
   input?: unknown;
@@ -65,8 +69,11 @@ export interface RunStartedPayload {
   fingerprint?: string;
   parentId?: string;
   timeoutMs?: number;
+  /** The emitted event that started the run. */
+  event?: string;
 }
 
+/** The payload of a `StepCompleted` event. */
 export interface StepCompletedPayload {
   result?: unknown;
   attempt: number;
@@ -74,6 +81,7 @@ export interface StepCompletedPayload {
   durationMs: number;
 }
 
+/** The payload of a `StepAttemptFailed` event. */
 export interface StepAttemptFailedPayload {
   error: SerializedError;
   attempt: number;
@@ -84,6 +92,7 @@ export interface StepAttemptFailedPayload {
   delayMs: number;
 }
 
+/** The payload of a `StepFailed` event. */
 export interface StepFailedPayload {
   error: SerializedError;
   attempts: number;
@@ -91,38 +100,45 @@ export interface StepFailedPayload {
   durationMs?: number;
 }
 
+/** The payload of a `TimerStarted` event: a `ctx.sleep` or `sleepUntil`, or a `waitForSignal` timeout. */
 export interface TimerStartedPayload {
   wakeAt: string;
   /** Set when the timer is a `waitForSignal` timeout rather than a sleep. */
   signal?: boolean;
 }
 
+/** The payload of a `SignalConsumed` event. */
 export interface SignalConsumedPayload {
   signalId: string;
   payload?: unknown;
   sentAt?: string;
 }
 
+/** The payload of a `ChildStarted` event. */
 export interface ChildStartedPayload {
   childId: string;
   workflow: string;
 }
 
+/** The payload of a `ChildCompleted` event. */
 export interface ChildCompletedPayload {
   childId: string;
   output?: unknown;
 }
 
+/** The payload of a `ChildFailed` event. */
 export interface ChildFailedPayload {
   childId: string;
   error: SerializedError;
   status: "failed" | "cancelled";
 }
 
+/** The payload of a `MarkerRecorded` event: the value `ctx.now()`, `random()` or `ulid()` returned (none for a `ctx.patched` marker). */
 export interface MarkerPayload {
   value?: unknown;
 }
 
+/** The payload of a `DeadLettered` event. */
 export interface DeadLetteredPayload {
   map: string;
   index: number;
@@ -130,6 +146,7 @@ export interface DeadLetteredPayload {
   error: SerializedError;
 }
 
+/** The payload of a `RunRetried` event. */
 export interface RunRetriedPayload {
   /** The seq of the terminal event this retry reopens. */
   reopens: number;
@@ -138,29 +155,35 @@ export interface RunRetriedPayload {
   previousStatus: "failed" | "cancelled";
 }
 
+/** The payload of a `RunForked` event. */
 export interface RunForkedPayload {
   from: string;
   fromPosition: number;
 }
 
+/** The payload of a `CancelRequested` event. */
 export interface CancelRequestedPayload {
   reason?: string;
 }
 
+/** The payload of a `RunCompleted` event. */
 export interface RunCompletedPayload {
   output?: unknown;
 }
 
+/** The payload of a `RunFailed` event. */
 export interface RunFailedPayload {
   error: SerializedError;
   /** The position of the step or child whose failure ended the run, if one did. */
   position?: number;
 }
 
+/** The payload of a `RunCancelled` event. */
 export interface RunCancelledPayload {
   reason?: string;
 }
 
+/** The payload of a `HookCompleted` event. */
 export interface HookCompletedPayload {
   /** `run` or `step:<position>`. */
   hook: string;

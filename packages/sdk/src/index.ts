@@ -1,15 +1,23 @@
 // The public API of @reprise/sdk: what ../shared/API.md names, plus the types users need to
 // write against it. What the worker needs of the engine comes from ./engine.ts
 // (`@reprise/sdk/engine`), which is not public API.
-export { workflow } from "./workflow.js";
+export { workflow, defineWorkflow } from "./workflow.js";
 export type {
   AnyWorkflow,
+  AnyWorkflowRef,
   Workflow,
+  WorkflowRef,
+  WorkflowDefinition,
+  WorkflowContract,
+  ImplementationOptions,
+  Versioning,
   WorkflowOptions,
   WorkflowFunction,
   WorkflowContext,
   StepContext,
   StepOptions,
+  TransactionContext,
+  TransactionOptions,
   WaitForSignalOptions,
   ChildOptions,
   MapOptions,
@@ -19,10 +27,16 @@ export type {
   FailureInfo,
   Logger,
 } from "./workflow-types.js";
+export type { TransactionQueryResult } from "./transaction-context.js";
 export type { Schema } from "./schema.js";
 export { Client } from "./client.js";
 export type { ClientOptions } from "./client.js";
-export type { StartOptions, RunInfo, RunStatus, ListRunsOptions } from "./run-info.js";
+export type { EventClient, EmitOptions, EmitResult, InvalidEventTarget, EmittedEvent, EventRunInfo } from "./event/event-client.js";
+export type { PayloadOptions } from "./payload.js";
+export type { VersionInfo } from "./version-info.js";
+export type { StartOptions, StartTransaction, StartManyItem, RunInfo, RunStatus, ListRunsOptions, InFlightStep } from "./run-info.js";
+export type { RunLogLine, LogsOptions } from "./run-logs.js";
+export type { StatsOptions, WorkflowStats } from "./stats.js";
 export { RunHandle } from "./run-handle.js";
 export { toMillis } from "./duration.js";
 export type { Duration } from "./duration.js";

@@ -7,6 +7,11 @@ import type { RunInfo } from "./run-info.js";
 /** The calls of a `Client` a handle makes for its run. */
 export interface RunSteering {
   status(runId: string): Promise<RunInfo>;
+  /**
+   * The run once it has ended (its output loaded if stored out of line), else undefined:
+   * what `result()` polls, reading no large value while it waits.
+   */
+  settled(runId: string): Promise<RunInfo | undefined>;
   history(runId: string): Promise<HistoryEvent[]>;
   signal(runId: string, name: string, payload?: unknown): Promise<void>;
   cancel(runId: string, reason?: string): Promise<void>;
@@ -42,9 +47,9 @@ export class RunHandle<O = unknown> {
     const started = Date.now();
     let delay = FIRST_POLL_MS;
     for (;;) {
-      const info = await this.client.status(this.id);
-      if (info.status === "completed") return info.output as O;
-      if (info.status === "failed" || info.status === "cancelled") throw failureOf(info);
+      const info = await this.client.settled(this.id);
+      if (info?.status === "completed") return info.output as O;
+      if (info) throw failureOf(info);
       if (timeoutMs !== undefined && Date.now() - started >= timeoutMs) throw new ResultTimeoutError(this.id, timeoutMs);
       const wait = timeoutMs === undefined ? delay : Math.min(delay, Math.max(1, timeoutMs - (Date.now() - started)));
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -52,22 +57,27 @@ export class RunHandle<O = unknown> {
     }
   }
 
+  /** The run as it is now. @throws RunNotFoundError */
   status(): Promise<RunInfo> {
     return this.client.status(this.id);
   }
 
+  /** The run's events in order. @throws RunNotFoundError */
   history(): Promise<HistoryEvent[]> {
     return this.client.history(this.id);
   }
 
+  /** Sends the run a signal: see `Client.signal`. */
   signal(name: string, payload?: unknown): Promise<void> {
     return this.client.signal(this.id, name, payload);
   }
 
+  /** Cancels the run: see `Client.cancel`. */
   cancel(reason?: string): Promise<void> {
     return this.client.cancel(this.id, reason);
   }
 
+  /** Resumes the failed or cancelled run in place: see `Client.retry`. */
   async retry(): Promise<RunHandle<O>> {
     return this.client.retry<O>(this.id);
   }

@@ -6,6 +6,7 @@ import { ValidationError } from "./errors.js";
  * the schema are optional there).
  */
 export interface Schema<T, In = T> {
+  /** Returns the value, parsed, or throws; a throw becomes a `ValidationError` listing the issues. */
   parse(value: unknown): T;
   readonly "~standard"?: { readonly types?: { readonly input: In; readonly output: T } | undefined };
 }

@@ -1,7 +1,29 @@
 import { NonDeterminismError, SerializationError, StepFailedError, replay, workflow } from "@reprise/sdk";
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import { execute } from "../../../test-support/memory-host.js";
+import type { StepAttemptEnd, StepAttemptScope, StepAttemptStart } from "@reprise/sdk/engine";
+import { execute, MemoryHost } from "../../../test-support/memory-host.js";
+
+/** A host that observes step attempts, as the worker's metrics and spans do. */
+class ObservingHost extends MemoryHost {
+  readonly attempts: { start: StepAttemptStart; end?: StepAttemptEnd; ranInScope: boolean }[] = [];
+  inScope = false;
+  onStepAttempt(start: StepAttemptStart): StepAttemptScope {
+    const seen: { start: StepAttemptStart; end?: StepAttemptEnd; ranInScope: boolean } = { start, ranInScope: false };
+    this.attempts.push(seen);
+    return {
+      run: (fn) => {
+        this.inScope = true;
+        try {
+          return fn();
+        } finally {
+          this.inScope = false;
+        }
+      },
+      end: (result) => (seen.end = result),
+    };
+  }
+}
 
 describe("the replay engine", () => {
   test("parallel steps take positions in call order, not completion order", async () => {
@@ -156,5 +178,36 @@ describe("the replay engine", () => {
     const { outcome } = await execute(wf, { input: { scheduledAt: "2026-01-07T07:00:00.000Z" } });
     expect(seen).toBeInstanceOf(Date);
     expect(outcome).toMatchObject({ status: "completed", output: "2026-01-07T07:00:00.000Z" });
+  });
+
+  test("a host told of each step attempt sees it run and end, and the history is the same as without it", async () => {
+    let observer: ObservingHost | undefined;
+    let calls = 0;
+    const wf = workflow({ name: "observed", retry: { maxAttempts: 2, initialDelay: 1, jitter: 0 } }, async (ctx) => {
+      const a = await ctx.step("flaky", () => {
+        if (observer) expect(observer.inScope).toBe(true);
+        if (calls++ % 2 === 0) throw new Error("first attempt");
+        return 1;
+      });
+      return ctx.step("plain", () => a + 1);
+    });
+    observer = new ObservingHost();
+    const observed = await execute(wf, { host: observer });
+    expect(observed.outcome).toMatchObject({ status: "completed", output: 2 });
+    expect(observer.attempts.map((a) => [a.start.name, a.start.position, a.start.attempt, a.end?.outcome, a.end?.retrying])).toEqual([
+      ["flaky", 0, 1, "failed", true],
+      ["flaky", 0, 2, "succeeded", undefined],
+      ["plain", 1, 1, "succeeded", undefined],
+    ]);
+    expect(observer.attempts[0]!.start.firstFailureAt).toBeUndefined();
+    expect(observer.attempts[1]!.start.firstFailureAt).toBeGreaterThan(0);
+    expect(observer.attempts[0]!.end?.error?.message).toBe("first attempt");
+
+    observer = undefined;
+    const plain = await execute(wf);
+    const shape = (h: typeof plain.history) => h.map((e) => [e.kind, e.position, e.name]);
+    expect(shape(observed.history)).toEqual(shape(plain.history));
+    // A replay runs no attempt: nothing to observe, the same outcome.
+    expect(await replay(wf, observed.history)).toMatchObject({ outcome: "completed", output: 2 });
   });
 });

@@ -8,6 +8,7 @@ import { expect, test } from "vitest";
 const PUBLIC_VALUES = [
   // API.md: workflow(), Client, replay(), durations, circuit breakers, errors
   "workflow",
+  "defineWorkflow",
   "Client",
   "RunHandle",
   "replay",

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { pgConnection } from "./multi-host.js";
 
-/** Options of {@link listen}. */
+/** Options of the LISTEN connection behind {@link Store.listen}. */
 export interface ListenOptions {
   connectionString: string;
   channel: string;
@@ -19,6 +19,7 @@ export interface ListenOptions {
 
 /** A running LISTEN; `close()` stops it. */
 export interface Listener {
+  /** Stops listening and ends the connection; no reconnection follows. */
   close(): Promise<void>;
   /** True while the connection is up. */
   readonly connected: boolean;

@@ -191,6 +191,8 @@ async function grantApplicationRole(db: pg.Pool | pg.PoolClient, s: string, role
     `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
     `REVOKE UPDATE, DELETE, TRUNCATE ON ${s}.events FROM ${r}`,
+    // Values stored out of line are part of the log: written once, deleted with their run.
+    `REVOKE UPDATE, DELETE, TRUNCATE ON ${s}.payloads FROM ${r}`,
     `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${s}.migrations FROM ${r}`,
     `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`,
     `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${r}`,

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Selectable } from "kysely";
+import { Kysely, PostgresDialect, sql, type Selectable } from "kysely";
 import pg from "pg";
 import { PgAlerts } from "./alerts/alerts.js";
 import { StoreError, StoreErrorCode } from "./errors.js";
@@ -13,30 +13,46 @@ import { signalRun, type SignalResult } from "./operations/signal-run.js";
 import { appendEvent, type AppendArgs } from "./queries/append-event.js";
 import { breakerPermit } from "./queries/breaker-permit.js";
 import { breakerReport } from "./queries/breaker-report.js";
-import { claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
+import { CLAIM_SESSION, claimLimitedRuns, claimRuns, type ClaimArgs, type ClaimedRun, type SharedLimits } from "./queries/claim-runs.js";
 import { commitRuns, type CommitBatch } from "./queries/commit-runs.js";
 import { loadHistories, type EventRow, type LoadedHistory } from "./queries/load-histories.js";
 import { readSignal, type InboxRow } from "./queries/read-signal.js";
 import { renewLeases, type RenewedLease } from "./queries/renew-leases.js";
+import { queueDepths, type QueueDepth } from "./queries/queue-depths.js";
+import { runSeries, type SeriesBucket, type SeriesFilter } from "./queries/run-series.js";
+import { runStats, type StatsFilter, type WorkflowStatsRecord } from "./queries/run-stats.js";
 import { saveHeartbeat } from "./queries/save-heartbeat.js";
+import { saveProgress, type ProgressUpdate } from "./queries/save-progress.js";
 import { startRuns, type NewRun } from "./queries/start-runs.js";
+import { existingRuns } from "./queries/existing-runs.js";
+import { transactionalStep, type StepCompletion, type StepLease, type TransactionalStepOutcome } from "./operations/transactional-step.js";
+import { callerQueryable, type CallerTransaction } from "./caller-transaction.js";
+import type { Queryable } from "./queryable.js";
+import type { StepTransaction } from "./step-transaction.js";
 import type { Database, RunsTable } from "./schema.js";
 import { PgSchedules } from "./schedules/schedules.js";
+import { PgEvents } from "./events/events.js";
+import { PgFleet } from "./fleet/fleet.js";
+import { insertPayloads, type RunPayload } from "./queries/insert-payloads.js";
+import { loadPayloads } from "./queries/load-payloads.js";
+import { savePayloads, type NewPayload } from "./queries/save-payloads.js";
 import type {
   BreakerRecord,
   CancelArgs,
   DeadLetterFilter,
   DeadLetterRecord,
+  LogFilter,
   LogRecord,
   RunEnd,
   RunFilter,
+  RunProgress,
   RunRecord,
   RunVersion,
   Store,
   StoreOptions,
   StoreSession,
 } from "./store.js";
-import { TERMINAL_STATUSES } from "./run-status.js";
+import { TERMINAL_SQL, TERMINAL_STATUSES } from "./run-status.js";
 import { withTransaction } from "./transaction.js";
 
 /**
@@ -47,6 +63,8 @@ import { withTransaction } from "./transaction.js";
 export class PgStore implements Store {
   readonly schema: string;
   readonly schedules: PgSchedules;
+  readonly events: PgEvents;
+  readonly fleet: PgFleet;
   readonly alerts: PgAlerts;
   readonly channel: string;
   private readonly pool: pg.Pool;
@@ -71,6 +89,8 @@ export class PgStore implements Store {
     guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
+    this.events = new PgEvents(this.pool, this.db, this.s, this.channel);
+    this.fleet = new PgFleet(this.pool, this.db, this.s);
     this.alerts = new PgAlerts(this.pool, this.db, this.s, this.schema);
   }
 
@@ -86,8 +106,30 @@ export class PgStore implements Store {
   // ---- the hot path --------------------------------------------------------------------
 
   /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids. */
-  startRuns(runs: readonly NewRun[]): Promise<Set<string>> {
-    return startRuns(this.pool, this.s, this.channel, runs);
+  startRuns(runs: readonly NewRun[], options: { transaction?: CallerTransaction | undefined; payloads?: readonly RunPayload[] | undefined } = {}): Promise<Set<string>> {
+    const payloads = options.payloads ?? [];
+    // The values go in the transaction that creates their runs (no worker sees a run before
+    // its input), and only for runs it created: an existing id keeps its own input.
+    const start = async (db: Queryable) => {
+      const created = await startRuns(db, this.s, this.channel, runs);
+      await insertPayloads(db, this.s, payloads.filter((p) => created.has(p.runId)));
+      return created;
+    };
+    if (options.transaction) return start(callerQueryable(options.transaction));
+    if (payloads.length === 0) return startRuns(this.pool, this.s, this.channel, runs);
+    return withTransaction(this.pool, start);
+  }
+
+  existingRuns(ids: readonly string[], options: { transaction?: CallerTransaction | undefined } = {}): Promise<Map<string, string>> {
+    return existingRuns(options.transaction ? callerQueryable(options.transaction) : this.pool, this.s, ids);
+  }
+
+  withTransaction<T>(fn: (transaction: CallerTransaction) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
+  }
+
+  transactionalStep(lease: StepLease, body: (tx: StepTransaction) => Promise<StepCompletion>): Promise<TransactionalStepOutcome> {
+    return transactionalStep(this.pool, this.s, lease, body);
   }
 
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
@@ -125,15 +167,14 @@ export class PgStore implements Store {
   }
 
   /**
-   * Claims and lease renewals commit without waiting for the WAL flush (saving a disk sync
-   * per claim). That is safe: a claim lost in a database crash only puts the run back in
-   * the queue, the fence of every append checks owner and epoch, and the first append after
-   * a claim is a synchronous commit, which flushes the claim's WAL record before its own.
+   * Claims and lease renewals go through connections of their own (see CLAIM_SESSION):
+   * asynchronous commit, and plans that never read a whole table. A store on a pool it was
+   * given claims with that pool's settings.
    */
   private leases(): pg.Pool {
     if (!this.connectionString) return this.pool;
     if (!this.leasePool) {
-      this.leasePool = poolOf(this.connectionString, { max: 2, options: "-c synchronous_commit=off" });
+      this.leasePool = poolOf(this.connectionString, { max: 2, options: CLAIM_SESSION });
       guard(this.leasePool);
     }
     return this.leasePool;
@@ -147,8 +188,20 @@ export class PgStore implements Store {
     return readSignal(this.pool, this.s, runId, name, after);
   }
 
+  savePayloads(args: { runId: string; owner: string; epoch: number; payloads: readonly NewPayload[] }): Promise<boolean> {
+    return savePayloads(this.pool, this.s, args);
+  }
+
+  loadPayloads(runId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    return loadPayloads(this.pool, this.s, runId, ids);
+  }
+
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean> {
     return saveHeartbeat(this.pool, this.s, args);
+  }
+
+  saveProgress(args: { owner: string; runs: readonly ProgressUpdate[] }): Promise<Set<string>> {
+    return saveProgress(this.pool, this.s, args);
   }
 
   /** Asks circuit breaker `name` whether a call may go through (see breaker-permit). */
@@ -176,8 +229,15 @@ export class PgStore implements Store {
 
   // ---- operations on one run -------------------------------------------------------------
 
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult> {
-    return signalRun(this.pool, this.s, this.channel, args);
+  signalRun(args: { runId: string; name: string; payload: string | undefined; payloads?: readonly NewPayload[] }): Promise<SignalResult> {
+    const payloads = args.payloads ?? [];
+    if (payloads.length === 0) return signalRun(this.pool, this.s, this.channel, args);
+    // The signal and its value commit together: the run never reads a signal whose value is missing.
+    return withTransaction(this.pool, async (client) => {
+      const result = await signalRun(client, this.s, this.channel, args);
+      if (result.delivered) await insertPayloads(client, this.s, payloads.map((p) => ({ ...p, runId: args.runId })));
+      return result;
+    });
   }
 
   /**
@@ -207,12 +267,18 @@ export class PgStore implements Store {
   // ---- reads -------------------------------------------------------------------------------
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = await this.db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db.selectFrom("runs").selectAll().select(this.versionLive()).where("id", "=", id).executeTakeFirst();
     return row ? toRunRecord(row) : undefined;
   }
 
+  /** For an open pinned run, whether a worker of its version is alive: else it waits for one. */
+  private versionLive() {
+    return sql<boolean | null>`CASE WHEN pinned AND status NOT IN ${sql.raw(TERMINAL_SQL)} THEN EXISTS (
+      SELECT 1 FROM ${sql.raw(this.s)}.workers w WHERE w.version = ${sql.raw(this.s)}.runs.version AND w.expires_at > now()) END`.as("version_live");
+  }
+
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    let query = this.db.selectFrom("runs").selectAll();
+    let query = this.db.selectFrom("runs").selectAll().select(this.versionLive());
     if (filter.status) query = query.where("status", "=", filter.status);
     if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
     if (filter.parentId) query = query.where("parent_id", "=", filter.parentId);
@@ -282,15 +348,30 @@ export class PgStore implements Store {
     }));
   }
 
-  async logs(runId: string, limit = 1000): Promise<LogRecord[]> {
-    const rows = await this.db
+  async logs(runId: string, filter: number | LogFilter = {}): Promise<LogRecord[]> {
+    const { limit = 1000, step, afterId } = typeof filter === "number" ? { limit: filter } : filter;
+    let query = this.db
       .selectFrom("logs")
-      .select(["at", "level", "message", "fields", "position", "step", "attempt"])
-      .where("run_id", "=", runId)
-      .orderBy("id")
-      .limit(limit)
-      .execute();
-    return rows;
+      .select(["id", "at", "level", "message", "fields", "position", "step", "attempt"])
+      .where("run_id", "=", runId);
+    if (typeof step === "number") query = query.where("position", "=", step);
+    else if (step !== undefined) query = query.where("step", "=", step);
+    if (afterId !== undefined) query = query.where("id", ">", afterId);
+    // The primary key (run_id, id) serves the filter on the run, the cursor and the order.
+    const rows = await query.orderBy("id").limit(Math.min(Math.max(limit, 1), 10_000)).execute();
+    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  }
+
+  runSeries(filter: SeriesFilter): Promise<SeriesBucket[]> {
+    return runSeries(this.pool, this.s, filter);
+  }
+
+  async runStats(filter: StatsFilter = {}): Promise<WorkflowStatsRecord[]> {
+    return runStats(this.pool, this.s, filter);
+  }
+
+  async queueDepths(queues: readonly string[]): Promise<QueueDepth[]> {
+    return queueDepths(this.pool, this.s, queues);
   }
 
   async deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
@@ -393,7 +474,7 @@ function guard(pool: pg.Pool): void {
   pool.on("connect", (client) => client.on("error", () => undefined));
 }
 
-function toRunRecord(row: Selectable<RunsTable>): RunRecord {
+function toRunRecord(row: Selectable<RunsTable> & { version_live: boolean | null }): RunRecord {
   return {
     id: row.id,
     workflow: row.workflow,
@@ -413,6 +494,11 @@ function toRunRecord(row: Selectable<RunsTable>): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,
+    version: row.version,
+    pinned: row.pinned,
+    versionLive: row.version_live,
+    leaseEpoch: row.lease_epoch,
+    progress: (row.progress as RunProgress | null) ?? null,
   };
 }
 

@@ -3,6 +3,7 @@
  * so the queries do not depend on pg's classes.
  */
 export interface Queryable {
+  /** Runs one statement (a named one is prepared once per connection). */
   query<R extends object = Record<string, unknown>>(config: {
     name?: string;
     text: string;

@@ -10,11 +10,20 @@ export interface Database {
   dead_letters: DeadLettersTable;
   schedules: SchedulesTable;
   schedule_slots: ScheduleSlotsTable;
+  workflows: WorkflowsTable;
+  triggers: TriggersTable;
+  emitted_events: EmittedEventsTable;
+  event_runs: EventRunsTable;
+  workers: WorkersTable;
+  versions: VersionsTable;
+  payloads: PayloadsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
+/** A JSON column that inserts may leave out. */
+type OptionalJson = ColumnType<unknown, string | null | undefined, string | null>;
 
 export interface RunsTable {
   id: string;
@@ -38,6 +47,13 @@ export interface RunsTable {
   forked_from: string | null;
   /** Set when a worker first claims the run (migration 0003). */
   started_at: Generated<Date | null>;
+  /** The version of the worker that first ran it, and whether it is pinned to it (migration 0009). */
+  version: Generated<string | null>;
+  pinned: Generated<boolean>;
+  /** `{ traceparent, tracestate? }` of the span active where the run was started (migration 0006). */
+  trace_context: OptionalJson;
+  /** The steps in flight, as the worker holding the run last wrote them (migration 0006). */
+  progress: OptionalJson;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -123,6 +139,64 @@ export interface ScheduleSlotsTable {
   outcome: string;
   reason: string | null;
   recorded_at: Generated<Date>;
+}
+
+export interface WorkflowsTable {
+  name: string;
+  queue: string;
+  priority: number;
+  timeout_ms: number | null;
+  fingerprint: string | null;
+  versioning: string;
+  has_input_schema: boolean;
+  version: string | null;
+  declared_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface TriggersTable {
+  event: string;
+  workflow: string;
+}
+
+export interface EmittedEventsTable {
+  id: string;
+  name: string;
+  payload: Json;
+  payload_bytes: number;
+  source: string;
+  emitted_at: Generated<Date>;
+}
+
+export interface EventRunsTable {
+  event_id: string;
+  workflow: string;
+  run_id: string | null;
+  error: Json;
+  created_at: Generated<Date>;
+}
+
+export interface WorkersTable {
+  id: string;
+  version: string | null;
+  workflows: string[];
+  queues: string[];
+  started_at: Generated<Date>;
+  seen_at: Generated<Date>;
+  expires_at: Date;
+}
+
+export interface VersionsTable {
+  version: string;
+  first_seen_at: Generated<Date>;
+}
+
+export interface PayloadsTable {
+  run_id: string;
+  id: string;
+  bytes: number;
+  data: string;
+  created_at: Generated<Date>;
 }
 
 /** Migration 0005. */

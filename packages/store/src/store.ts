@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { CallerTransaction } from "./caller-transaction.js";
 import type { AlertStore } from "./alerts/alert-store.js";
 import type { Listener, ListenOptions } from "./listener.js";
 import type { CancelResult } from "./operations/cancel-run.js";
@@ -11,9 +12,19 @@ import type { CommitBatch } from "./queries/commit-runs.js";
 import type { EventRow, LoadedHistory } from "./queries/load-histories.js";
 import type { InboxRow } from "./queries/read-signal.js";
 import type { RenewedLease } from "./queries/renew-leases.js";
+import type { QueueDepth } from "./queries/queue-depths.js";
+import type { StatsFilter, WorkflowStatsRecord } from "./queries/run-stats.js";
+import type { SeriesBucket, SeriesFilter } from "./queries/run-series.js";
+import type { ProgressUpdate } from "./queries/save-progress.js";
 import type { NewRun } from "./queries/start-runs.js";
 import type { MigrateOptions } from "./migrate.js";
 import type { ScheduleStore } from "./schedules/schedule-store.js";
+import type { EventStore } from "./events/event-store.js";
+import type { FleetStore } from "./fleet/fleet-store.js";
+import type { NewPayload } from "./queries/save-payloads.js";
+import type { RunPayload } from "./queries/insert-payloads.js";
+import type { StepCompletion, StepLease, TransactionalStepOutcome } from "./operations/transactional-step.js";
+import type { StepTransaction } from "./step-transaction.js";
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -54,6 +65,27 @@ export interface RunRecord {
   updatedAt: Date;
   /** When a worker first took the run. */
   startedAt: Date | null;
+  /** The version of the worker that first ran it. */
+  version: string | null;
+  /** Only workers of `version` may continue it. */
+  pinned: boolean;
+  /** For an open pinned run: whether a worker of its version is alive (null otherwise). */
+  versionLive: boolean | null;
+  /** Bumped by every claim: which lease `progress` must belong to, to be current. */
+  leaseEpoch: number;
+  /** The steps in flight as the worker holding the run last wrote them (see {@link RunProgress}). */
+  progress: RunProgress | null;
+}
+
+/**
+ * What the worker holding a run last wrote of its steps in flight (about once a second).
+ * It is current only while the run is `running` under the lease of `epoch`: a later claim,
+ * or the run's end, leaves it behind as it was.
+ */
+export interface RunProgress {
+  epoch: number;
+  worker: string;
+  steps: { name: string; position: number; attempt: number; startedAt: string }[];
 }
 
 /** Filters of {@link Store.listRuns}. */
@@ -103,8 +135,20 @@ export interface DeadLetterFilter {
   limit?: number | undefined;
 }
 
+/** Filters of {@link Store.logs}. */
+export interface LogFilter {
+  /** A step's name, or its position. */
+  step?: string | number | undefined;
+  /** @default 1000 (at most 10,000) */
+  limit?: number | undefined;
+  /** Only lines after this one (a {@link LogRecord.id}): the cursor of a follower. */
+  afterId?: string | undefined;
+}
+
 /** A stored `ctx.log` line. */
 export interface LogRecord {
+  /** Increases with every line written to a run, in the order its lines were written. */
+  id: string;
   at: Date;
   level: string;
   message: string;
@@ -165,6 +209,10 @@ export interface Store {
   readonly canListen: boolean;
   /** Schedules: definitions, the scheduler's claim and advance, slots, lateness. */
   readonly schedules: ScheduleStore;
+  /** Emitted events: the workflows an event starts, emissions, what each started. */
+  readonly events: EventStore;
+  /** Declared workflows and triggers, workers alive, deployment versions. */
+  readonly fleet: FleetStore;
   /** Alerts: the inbox the log's triggers fill, evaluation, lifecycle, the delivery outbox. */
   readonly alerts: AlertStore;
 
@@ -176,8 +224,23 @@ export interface Store {
 
   // ---- the hot path ----------------------------------------------------------------------
 
-  /** Creates runs with their RunStarted events; existing ids are left alone. @returns the created ids */
-  startRuns(runs: readonly NewRun[]): Promise<Set<string>>;
+  /**
+   * Creates runs with their RunStarted events in one statement; existing ids are left alone.
+   * With `transaction`, inside the caller's transaction: the runs (and the NOTIFY that wakes
+   * workers) exist only if the caller commits. Values of the created runs stored out of line
+   * (`payloads`) are written in the same transaction. @returns the created ids
+   */
+  startRuns(runs: readonly NewRun[], options?: { transaction?: CallerTransaction | undefined; payloads?: readonly RunPayload[] | undefined }): Promise<Set<string>>;
+  /** The workflow of each of these runs that exists (as `transaction`, if given, sees it). */
+  existingRuns(ids: readonly string[], options?: { transaction?: CallerTransaction | undefined }): Promise<Map<string, string>>;
+  /** Runs `fn` in a transaction of the store's own (committed if it returns, rolled back if it throws). */
+  withTransaction<T>(fn: (transaction: CallerTransaction) => Promise<T>): Promise<T>;
+  /**
+   * A step whose writes and completion commit together (`ctx.transaction`): BEGIN, `body`,
+   * the completion `body` returns appended fenced by `lease`, COMMIT. Rolled back when
+   * `body` throws or returns nothing, and when the lease no longer holds.
+   */
+  transactionalStep(lease: StepLease, body: (tx: StepTransaction) => Promise<StepCompletion>): Promise<TransactionalStepOutcome>;
   /** Claims runnable runs of one queue; `limits` shared by all workers make it a serialised claim. */
   claimRuns(args: ClaimArgs, limits?: SharedLimits): Promise<ClaimedRun[]>;
   /** A connection held for hot-path writes; release it when done. */
@@ -190,6 +253,12 @@ export interface Store {
   loadHistories(runIds: readonly string[]): Promise<Map<string, LoadedHistory>>;
   /** The oldest signal of that name after `after` (a signal id), if any. */
   readSignal(runId: string, name: string, after: string | undefined): Promise<InboxRow | null>;
+  /** Writes a running run's values stored out of line, fenced by its lease. @returns false when the lease is gone */
+  savePayloads(args: { runId: string; owner: string; epoch: number; payloads: readonly NewPayload[] }): Promise<boolean>;
+  /** Values of a run stored out of line, as JSON text, by id (missing ids are absent). */
+  loadPayloads(runId: string, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Writes the steps in flight of many runs in one statement, fenced by their leases. @returns the runs whose lease held */
+  saveProgress(args: { owner: string; runs: readonly ProgressUpdate[] }): Promise<Set<string>>;
   /** Saves a step's progress, fenced by the lease. @returns false when the lease is gone */
   saveHeartbeat(args: { runId: string; position: number; details: string; owner: string; epoch: number }): Promise<boolean>;
   /** Asks circuit breaker `name` whether a call may go through. */
@@ -202,8 +271,8 @@ export interface Store {
 
   // ---- operations on one run -------------------------------------------------------------
 
-  /** Puts a signal in a run's inbox (durable, first-in first-out per name). */
-  signalRun(args: { runId: string; name: string; payload: string | undefined }): Promise<SignalResult>;
+  /** Puts a signal in a run's inbox (durable, first-in first-out per name), with its payload's out-of-line value if any. */
+  signalRun(args: { runId: string; name: string; payload: string | undefined; payloads?: readonly NewPayload[] }): Promise<SignalResult>;
   /** Cancels a run and, after it, its unfinished children (and theirs). */
   cancelRun(args: CancelArgs & { runId: string }): Promise<CancelResult>;
   /** Cancels the unfinished children of a run that was cancelled (and theirs). */
@@ -217,6 +286,7 @@ export interface Store {
 
   // ---- reads -------------------------------------------------------------------------------
 
+  /** A run's row, or undefined for an unknown id. */
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
@@ -224,7 +294,14 @@ export interface Store {
   history(runId: string): Promise<EventRow[]>;
   /** The seq the next event of a run gets (0 for a run without events). */
   nextSeq(runId: string): Promise<number>;
-  logs(runId: string, limit?: number): Promise<LogRecord[]>;
+  /** A run's `ctx.log` lines, oldest first (a number is the limit). */
+  logs(runId: string, filter?: number | LogFilter): Promise<LogRecord[]>;
+  /** Per-workflow stats of a window, from the event log (see queries/run-stats). */
+  runStats(filter?: StatsFilter): Promise<WorkflowStatsRecord[]>;
+  /** Endings, retries and recoveries per time bucket of a window (the dashboard's charts). */
+  runSeries(filter: SeriesFilter): Promise<SeriesBucket[]>;
+  /** Runs claimable now per queue, and how long the oldest has been due. */
+  queueDepths(queues: readonly string[]): Promise<QueueDepth[]>;
   /** Newest first. */
   deadLetters(filter?: DeadLetterFilter): Promise<DeadLetterRecord[]>;
   /** A run's end, or null while it runs (or if it does not exist). */

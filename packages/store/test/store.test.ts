@@ -8,7 +8,7 @@ afterAll(() => Promise.all(stores.map((s) => s.close())));
 
 test("processes migrating at once apply each migration exactly once", async () => {
   const applied = await Promise.all(stores.map((s) => s.migrate()));
-  const all = applied.flat().sort();
+  const all = applied.flat().sort((a, b) => a - b);
   const ids = (await db.sql<{ id: number }>(`SELECT id FROM "${db.schema}".migrations ORDER BY id`)).map((r) => r.id);
   expect(all).toEqual(ids);
   expect(new Set(all).size).toBe(all.length);

@@ -30,6 +30,8 @@ const RETRYABLE_CODES = new Set(["40P01", "40001"]); // deadlock, serialization 
 export class Committer {
   private queue: Pending[] = [];
   private inflight = 0;
+  /** Runs with a statement in flight: a run's next request waits for it (see takeBatch). */
+  private readonly writing = new Set<string>();
   private scheduled = false;
   /** Sessions held for commits: checking a connection out of the pool per statement costs ~0.05 ms. */
   private readonly idleSessions: StoreSession[] = [];
@@ -78,8 +80,12 @@ export class Committer {
       this.scheduled = false;
       if (this.inflight >= this.options.maxInflight || this.queue.length === 0) return;
       const batch = this.takeBatch();
+      // Every queued run has a statement in flight: the first to finish schedules again.
+      if (batch.length === 0) return;
       this.inflight++;
+      for (const p of batch) this.writing.add(p.runId);
       void this.write(batch).finally(() => {
+        for (const p of batch) this.writing.delete(p.runId);
         this.inflight--;
         this.schedule();
       });
@@ -89,22 +95,35 @@ export class Committer {
   }
 
   /**
-   * Takes the queued requests, except a child's ending whose parent is also in the batch:
-   * it waits for the next one, because one statement cannot both move the parent and wake
-   * it (see commit-runs).
+   * Takes the queued requests that can go in one statement:
+   * - one per run, and none for a run with a statement in flight: a run's writes commit in
+   *   the order they were asked for, each after the one before, so its log lines keep
+   *   their order (and their ids increase) even when the once-a-second batch of a running
+   *   step's lines and the step's own commit are asked for close together. The engine
+   *   never has two commits of a run outstanding; only that batch can make one wait.
+   * - a child's ending only if its parent is not in the statement, because one statement
+   *   cannot both move the parent and wake it (see commit-runs).
    */
   private takeBatch(): Pending[] {
-    const runs = new Set(this.queue.map((p) => p.runId));
+    const queue = this.queue;
+    if (queue.length === 1 && !this.writing.has(queue[0]!.runId)) {
+      this.queue = [];
+      return queue;
+    }
+    const deferred = new Set<Pending>();
+    const taken = new Set<string>();
+    for (const p of queue) {
+      if (this.writing.has(p.runId) || taken.has(p.runId)) deferred.add(p);
+      else taken.add(p.runId);
+    }
+    // A parent with any request here keeps its child's ending for the next statement (one
+    // of them always goes: the topmost such parent has no parent of its own here).
+    for (const p of queue) {
+      if (p.parentId !== null && p.move && !deferred.has(p) && taken.has(p.parentId)) deferred.add(p);
+    }
     const batch: Pending[] = [];
     const later: Pending[] = [];
-    for (const p of this.queue) {
-      if (p.parentId !== null && p.move && runs.has(p.parentId)) later.push(p);
-      else batch.push(p);
-    }
-    if (batch.length === 0) {
-      batch.push(...later);
-      later.length = 0;
-    }
+    for (const p of queue) (deferred.has(p) ? later : batch).push(p);
     this.queue = later;
     return batch;
   }

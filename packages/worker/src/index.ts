@@ -1,5 +1,5 @@
 export { Worker } from "./worker.js";
-export type { WorkerOptions, ResolvedWorkerOptions } from "./options.js";
+export type { WorkerOptions, ResolvedWorkerOptions, MetricsOptions } from "./options.js";
 export { consoleLogger, silentLogger } from "./logger.js";
 export type { WorkerLogger, LogLevel, LogFormat, ConsoleLoggerOptions } from "./logger.js";
 export { LeaseLostError, WorkerConfigError, WebhookError } from "./errors.js";

@@ -1,9 +1,23 @@
 import type { CircuitBreaker, LogEntry, SerializedError } from "@reprise/sdk";
-import { eventLoopTimers, type BreakerPermit, type ChildOutcome, type ChildStart, type ExecutionHost, type InboxSignal, type NewEvent, type Outcome } from "@reprise/sdk/engine";
+import {
+  eventLoopTimers,
+  payloadRefOf,
+  type BreakerPermit,
+  type ChildOutcome,
+  type ChildStart,
+  type ExecutionHost,
+  type InboxSignal,
+  type NewEvent,
+  type Outcome,
+  type StepAttemptScope,
+  type StepAttemptStart,
+  type TransactionAttempt,
+} from "@reprise/sdk/engine";
 import { isConnectionError, isRefusedValue } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import type { WorkerRuntime } from "./runtime.js";
+import { transactionAttempt } from "./transaction-attempt.js";
 
 /** The run a host serves, as the host sees it (a `RunTask`). */
 export interface HostedRun {
@@ -15,6 +29,10 @@ export interface HostedRun {
   end(outcome: Outcome, events: readonly NewEvent[], logs: readonly LogEntry[]): Promise<void>;
   /** Stops the run at once: its lease is gone. */
   leaseLost(error: Error): void;
+  /** Observes one step attempt (metrics, spans, the steps in flight). */
+  stepAttempt(start: StepAttemptStart): StepAttemptScope;
+  /** The trace context a child run is parented on (the run's span), if traced. */
+  childTraceContext(): string | undefined;
 }
 
 /**
@@ -38,12 +56,44 @@ export class LiveHost implements ExecutionHost {
     return this.runtime.clock.now();
   }
 
-  persist(events: NewEvent[], logs: LogEntry[]): Promise<void> {
+  async persist(events: NewEvent[], logs: LogEntry[]): Promise<void> {
+    await this.saveOutOfLine(events);
     return this.runtime.committer.commit(this.task.commitRequest(events, logs));
   }
 
-  end(outcome: Outcome, events: NewEvent[], logs: LogEntry[]): Promise<void> {
+  async end(outcome: Outcome, events: NewEvent[], logs: LogEntry[]): Promise<void> {
+    await this.saveOutOfLine(events);
     return this.task.end(outcome, events, logs);
+  }
+
+  /**
+   * Writes the large values these events refer to, before the events: an event is never
+   * durable without its value (a crash in between leaves an orphan value, never read).
+   * Values are too large to wait for a group commit's company: one statement of their own.
+   */
+  private async saveOutOfLine(events: readonly NewEvent[]): Promise<void> {
+    const payloads = events.flatMap((e) => e.outOfLine ?? []).map((v) => ({ id: v.id, text: v.text }));
+    if (payloads.length === 0) return;
+    const saved = await this.read(() =>
+      this.runtime.store.savePayloads({ runId: this.task.id, owner: this.runtime.workerId, epoch: this.task.epoch, payloads }),
+    );
+    if (!saved) {
+      const error = new LeaseLostError(this.task.id);
+      this.task.leaseLost(error);
+      throw error;
+    }
+  }
+
+  async loadPayload(id: string): Promise<unknown> {
+    return this.loadOf(this.task.id, id);
+  }
+
+  /** A value of a run stored out of line (this run's, or a child's output). */
+  private async loadOf(runId: string, id: string): Promise<unknown> {
+    const texts = await this.read(() => this.runtime.store.loadPayloads(runId, [id]));
+    const text = texts.get(id);
+    if (text === undefined) throw new Error(`payload ${id} of run ${runId} is not in the database`);
+    return JSON.parse(text) as unknown;
   }
 
   /** Postgres will not store the value, however often it is sent (see isRefusedValue). */
@@ -60,18 +110,22 @@ export class LiveHost implements ExecutionHost {
 
   startChild(child: ChildStart): Promise<{ parentId: string | null; workflow: string }> {
     return this.read(async () => {
-      const created = await this.runtime.store.startRuns([
-        {
-          id: child.id,
-          workflow: child.workflow,
-          queue: child.queue,
-          input: child.input,
-          priority: child.priority,
-          timeoutMs: child.timeoutMs,
-          parentId: child.parentId,
-          fingerprint: child.fingerprint,
-        },
-      ]);
+      const created = await this.runtime.store.startRuns(
+        [
+          {
+            id: child.id,
+            workflow: child.workflow,
+            queue: child.queue,
+            input: child.input,
+            priority: child.priority,
+            timeoutMs: child.timeoutMs,
+            parentId: child.parentId,
+            fingerprint: child.fingerprint,
+            traceContext: this.task.childTraceContext(),
+          },
+        ],
+        { payloads: child.outOfLine ? [{ runId: child.id, id: child.outOfLine.id, text: child.outOfLine.text }] : [] },
+      );
       if (created.has(child.id)) return { parentId: child.parentId, workflow: child.workflow };
       const existing = await this.runtime.store.getRun(child.id);
       return { parentId: existing?.parentId ?? null, workflow: existing?.workflow ?? "" };
@@ -82,12 +136,21 @@ export class LiveHost implements ExecutionHost {
     return this.read(async () => {
       const outcome = await this.runtime.store.runOutcome(childId);
       if (!outcome) return null;
-      if (outcome.status === "completed") return { status: "completed", output: outcome.output ?? undefined };
+      if (outcome.status === "completed") {
+        // A large output is the child's: read it here, and the parent stores its own copy.
+        const ref = payloadRefOf(outcome.output);
+        return { status: "completed", output: ref ? await this.loadOf(childId, ref.id) : (outcome.output ?? undefined) };
+      }
       return {
         status: outcome.status as "failed" | "cancelled",
         error: (outcome.error as SerializedError | null) ?? { name: "Error", message: `child run ${childId} ${outcome.status}` },
       };
     });
+  }
+
+  /** A `ctx.transaction` attempt on the store's own database (see transaction-attempt). */
+  transaction(attempt: TransactionAttempt): Promise<boolean> {
+    return transactionAttempt(this.runtime, this.task, attempt);
   }
 
   async saveHeartbeat(position: number, details: string): Promise<void> {
@@ -113,6 +176,10 @@ export class LiveHost implements ExecutionHost {
     if (result?.opened) {
       this.runtime.logger.warn(`circuit breaker "${breaker.name}" opened`, { breaker: breaker.name, runId: this.task.id });
     }
+  }
+
+  onStepAttempt(start: StepAttemptStart): StepAttemptScope {
+    return this.task.stepAttempt(start);
   }
 
   print(entry: LogEntry, runId: string, workflowName: string): void {

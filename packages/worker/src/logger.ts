@@ -2,15 +2,20 @@ import type { LogEntry } from "@reprise/sdk";
 
 /** Where a worker reports what it does, and where `ctx.log` lines are shown. */
 export interface WorkerLogger {
+  /** A message of the worker's own at level `debug`. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** A message of the worker's own at level `info`. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** A message of the worker's own at level `warn`. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** A message of the worker's own at level `error`. */
   error(message: string, fields?: Record<string, unknown>): void;
   /** A `ctx.log` line of a run (already persisted). */
   run?(entry: LogEntry, runId: string, workflowName: string): void;
 }
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
+/** A logger's threshold: `silent` shows nothing. */
 export type LogLevel = keyof typeof LEVELS;
 export const LOG_LEVELS = Object.keys(LEVELS) as LogLevel[];
 
@@ -39,6 +44,7 @@ export interface ConsoleLoggerOptions {
 }
 
 export const LOG_FORMATS = ["text", "json"] as const;
+/** How `consoleLogger` writes: `text` for people, `json` for log aggregators. */
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** One JSON line; fields that JSON cannot hold are named rather than lost with the line. */

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { queue as defineQueue, toMillis, type Duration, type QueueDefinition, type AnyWorkflow } from "@reprise/sdk";
-import { newId } from "@reprise/sdk/engine";
+import { queue as defineQueue, toMillis, ValidationError, type Duration, type QueueDefinition, type AnyWorkflow, type PayloadOptions } from "@reprise/sdk";
+import { newId, resolvePayloadLimits, type PayloadLimits } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlerts } from "./alerts/alerts-options.js";
 import { WorkerConfigError } from "./errors.js";
@@ -92,12 +92,58 @@ export interface WorkerOptions {
    */
   schedulerInterval?: Duration;
   /**
+   * This deployment's version (a build id, a date, a git sha). A run records the version of
+   * the worker that first runs it; a `versioning: "pinned"` workflow's runs are continued
+   * only by workers of their version. New runs go to the newest version with a live worker;
+   * workers of older versions drain: they only continue their version's pinned runs.
+   * @default process.env.REPRISE_VERSION, else none (the worker takes any unpinned run)
+   */
+  version?: string;
+  /**
+   * Large values: a step result, output or child input over `inlineLimit` is stored out of
+   * line (read back when a replay reaches it), one over `maxSize` fails its step with
+   * `SerializationError`.
+   * @default { inlineLimit: 262144, maxSize: 67108864 }
+   */
+  payloads?: PayloadOptions;
+  /**
    * Alert rules and the channels they notify. Any number of workers may have them: each
    * failure is evaluated once, by one of them, and each notification delivered once per
    * channel. Workers without `alerts` neither evaluate nor deliver.
    * @default none
    */
   alerts?: AlertsOptions;
+  /**
+   * How often the worker writes what its running steps are doing: their `ctx.log` lines so
+   * far and which step attempts are in flight (`runs show`, `RunInfo.currentStep`). One
+   * statement for all its runs, never part of a step's own commit; a crashed attempt's
+   * lines are in the database up to this long before it died.
+   * @default "1s"
+   */
+  progressInterval?: Duration;
+  /**
+   * Prometheus metrics (prom-client), counted in the process: `worker.metricsRegistry`
+   * has them; with `port`, the worker also serves them at `/metrics`. `false` counts nothing.
+   * @default {} (counted, not served)
+   */
+  metrics?: MetricsOptions | false;
+  /**
+   * Emit OpenTelemetry spans (`reprise.run`, `reprise.step`) through `@opentelemetry/api`,
+   * when the application has it installed and registered a tracer provider.
+   * @default true
+   */
+  tracing?: boolean;
+}
+
+/** Options of a worker's Prometheus metrics. */
+export interface MetricsOptions {
+  /** Serve `/metrics` over HTTP on this port (0: any free port, see `worker.metricsUrl`). @default no server */
+  port?: number;
+  /**
+   * The address to listen on. Anything but loopback exposes the metrics to the network.
+   * @default "127.0.0.1"
+   */
+  host?: string;
 }
 
 /** {@link WorkerOptions} with defaults applied and durations in milliseconds. */
@@ -120,8 +166,16 @@ export interface ResolvedWorkerOptions {
   readonly hookTimeoutMs: number;
   readonly scheduler: boolean;
   readonly schedulerIntervalMs: number;
+  readonly version: string | undefined;
+  readonly payloads: PayloadLimits;
   readonly alerts: ResolvedAlerts | undefined;
+  readonly progressIntervalMs: number;
+  /** `undefined`: nothing is counted. */
+  readonly metrics: { readonly port: number | undefined; readonly host: string } | undefined;
+  readonly tracing: boolean;
 }
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.:\-+/@]{0,99}$/;
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   if (!options || (!options.connectionString && !options.store)) {
@@ -163,6 +217,20 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   const heartbeatMs = options.heartbeatInterval === undefined ? Math.floor(leaseMs / 3) : toMillis(options.heartbeatInterval);
   if (heartbeatMs >= leaseMs) throw new WorkerConfigError("heartbeatInterval must be shorter than leaseDuration");
   const maxInflightCommits = options.maxInflightCommits ?? 4;
+  const version = options.version ?? (process.env.REPRISE_VERSION || undefined);
+  if (version !== undefined && (typeof version !== "string" || !VERSION.test(version))) {
+    throw new WorkerConfigError(`version ${JSON.stringify(version)} is invalid: use 1-100 letters, digits and _ . : - + / @, starting with a letter or digit`);
+  }
+  let payloads: PayloadLimits;
+  try {
+    payloads = resolvePayloadLimits(options.payloads, "new Worker()");
+  } catch (error) {
+    if (error instanceof ValidationError) throw new WorkerConfigError(error.message);
+    throw error;
+  }
+  const progressIntervalMs = toMillis(options.progressInterval ?? "1s");
+  if (progressIntervalMs < 10) throw new WorkerConfigError(`progressInterval must be at least 10ms, got ${progressIntervalMs}ms`);
+  const metrics = options.metrics === false ? undefined : resolveMetricsOptions(options.metrics ?? {});
   return Object.freeze({
     workflows,
     queues,
@@ -181,6 +249,20 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     hookTimeoutMs: toMillis(options.hookTimeout ?? "1m"),
     scheduler: options.scheduler ?? true,
     schedulerIntervalMs: toMillis(options.schedulerInterval ?? "1s"),
+    version,
+    payloads,
     alerts: options.alerts === undefined ? undefined : resolveAlertsOptions(options.alerts),
+    progressIntervalMs,
+    metrics,
+    tracing: options.tracing ?? true,
   });
+}
+
+function resolveMetricsOptions(options: MetricsOptions): { port: number | undefined; host: string } {
+  const { port, host = "127.0.0.1" } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new WorkerConfigError(`metrics.port must be a port number (0-65535), got ${String(port)}`);
+  }
+  if (typeof host !== "string" || host.length === 0) throw new WorkerConfigError(`metrics.host must be a host name or address, got ${String(host)}`);
+  return Object.freeze({ port, host });
 }

@@ -1,11 +1,13 @@
 import type { AnyWorkflow, HistoryEvent, LogEntry } from "@reprise/sdk";
 import { CancelledError, EventKind } from "@reprise/sdk";
-import { cancelledError, Execution, serializeError, type NewEvent, type Outcome } from "@reprise/sdk/engine";
+import { cancelledError, Execution, serializeError, type NewEvent, type Outcome, type StepAttemptScope, type StepAttemptStart } from "@reprise/sdk/engine";
 import type { ClaimedRun, LoadedHistory, RunMove } from "@reprise/store";
 import type { CommitRequest } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import { LiveHost, type HostedRun } from "./live-host.js";
+import { RunObserver } from "./run-observer.js";
 import type { WorkerRuntime } from "./runtime.js";
+import type { ExecutionEnd } from "./tracing.js";
 
 /**
  * One claimed run on this worker: replays its history if it has one, runs the workflow on,
@@ -18,6 +20,7 @@ export class RunTask implements HostedRun {
   readonly epoch: number;
   readonly parentId: string | null;
   private execution: Execution | undefined;
+  private readonly observer: RunObserver;
   private lost: Error | undefined;
   private cancelReason: { reason?: string } | undefined;
   private forced = false;
@@ -35,10 +38,13 @@ export class RunTask implements HostedRun {
     this.epoch = claimed.epoch;
     this.parentId = claimed.parentId;
     if (claimed.cancelRequested) this.cancelReason = claimed.cancelRequested;
+    this.observer = new RunObserver(runtime, claimed);
   }
 
   /** Runs the task to its end. Never throws. */
   async run(): Promise<void> {
+    let finished: ExecutionEnd = { status: "aborted", message: "the execution stopped" };
+    let ended: "completed" | "failed" | "cancelled" | undefined;
     try {
       const execution = new Execution({
         runId: this.id,
@@ -51,24 +57,52 @@ export class RunTask implements HostedRun {
         ...(this.claimed.timeoutMs !== null ? { timeoutMs: this.claimed.timeoutMs } : {}),
         attempt: this.claimed.attempt,
         hookTimeoutMs: this.runtime.options.hookTimeoutMs,
+        payloads: this.runtime.options.payloads,
         ...(this.loaded ? { heartbeats: this.loaded.heartbeats } : {}),
       });
       this.execution = execution;
       if (this.lost) execution.abort(this.lost);
       else if (this.cancelReason) execution.cancel(this.cancelReason.reason);
       else if (this.handingBack) execution.handBack();
-      await execution.run();
+      // The engine has the host record the end (see end()); the outcome is what was recorded.
+      const outcome = await this.observer.within(() => execution.run());
+      ({ end: finished, ended } = describeOutcome(outcome));
+      if (outcome.status === "aborted" && outcome.reason instanceof LeaseLostError) this.observer.leaseLost();
     } catch (error) {
+      finished = { status: "aborted", message: (error as Error).message };
       if (error instanceof LeaseLostError) {
+        this.observer.leaseLost();
         this.runtime.logger.warn(error.message, { runId: this.id });
         return;
       }
       this.runtime.logger.error(`run ${this.id}: ${(error as Error).message}`, { runId: this.id, stack: (error as Error).stack });
+    } finally {
+      this.observer.finish(finished, ended);
     }
+  }
+
+  /** The engine's hook for each step attempt (metrics, spans, what is in flight). */
+  stepAttempt(start: StepAttemptStart): StepAttemptScope {
+    return this.observer.stepAttempt(start);
+  }
+
+  /** The run span's context, for a child run to be parented on (undefined without tracing). */
+  childTraceContext(): string | undefined {
+    return this.observer.span?.childTraceContext();
+  }
+
+  /**
+   * For the progress batch: the log lines logged since the last commit (the next commit
+   * no longer carries them), and what is in flight if it changed since last written.
+   */
+  takeProgress(): { logs: LogEntry[]; progress: { text: string; markWritten: () => void } | undefined } {
+    if (!this.execution || this.execution.settled || this.lost) return { logs: [], progress: undefined };
+    return { logs: this.execution.takeLogs(), progress: this.observer.progress(this.epoch) };
   }
 
   /** The heartbeat found the lease gone: stop at once, append nothing more. */
   leaseLost(error: Error = new LeaseLostError(this.id)): void {
+    if (!this.lost) this.observer.leaseLost();
     this.lost ??= error;
     this.execution?.abort(error);
   }
@@ -157,5 +191,23 @@ export class RunTask implements HostedRun {
         if (this.forced && !this.lost) await commit({ id: this.id, status: "queued", release: true, wakeNow: true });
         return;
     }
+  }
+}
+
+/** What an execution's outcome means for its span, and for the runs that ended. */
+function describeOutcome(outcome: Outcome): { end: ExecutionEnd; ended?: "completed" | "failed" | "cancelled" } {
+  switch (outcome.status) {
+    case "completed":
+      return { end: { status: "completed" }, ended: "completed" };
+    case "failed":
+      return { end: { status: "failed", message: outcome.error.message }, ended: "failed" };
+    case "diverged":
+      return { end: { status: "failed", message: outcome.error.message }, ended: "failed" };
+    case "cancelled":
+      return { end: { status: "cancelled" }, ended: "cancelled" };
+    case "suspended":
+      return { end: { status: "suspended" } };
+    case "aborted":
+      return { end: { status: "aborted", message: outcome.reason.message } };
   }
 }

@@ -1,4 +1,5 @@
 import { hasSharedLimit } from "@reprise/sdk/engine";
+import { Registry } from "prom-client";
 import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
 import { AlertMonitor } from "./alerts/alert-monitor.js";
 import { ClaimLoop } from "./claim-loop.js";
@@ -6,11 +7,17 @@ import { DatabaseClock } from "./clock.js";
 import { Committer } from "./committer.js";
 import { LeaseLostError } from "./errors.js";
 import { Heartbeat } from "./heartbeat.js";
+import { LiveProgress } from "./live-progress.js";
+import { WorkerMetrics } from "./metrics.js";
+import { serveMetrics, type MetricsServer } from "./metrics-server.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from "./options.js";
 import { RunTask } from "./run-task.js";
 import type { WorkerRuntime } from "./runtime.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { declareWorkflows } from "./fleet/declared-workflows.js";
+import { Presence } from "./fleet/presence.js";
 import { onShutdownSignals } from "./shutdown.js";
+import { WorkerTracing } from "./tracing.js";
 
 /**
  * The process that claims runs from Postgres and executes them. Many workers (processes,
@@ -35,6 +42,10 @@ export class Worker {
   private readonly heartbeat: Heartbeat;
   private readonly scheduler: Scheduler | undefined;
   private readonly alertMonitor: AlertMonitor | undefined;
+  private readonly metrics: WorkerMetrics | undefined;
+  private emptyRegistry: Registry | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private readonly progress: LiveProgress;
   private listener: Listener | undefined;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private stopped: Promise<void> | undefined;
@@ -43,6 +54,9 @@ export class Worker {
   private starting: Promise<void> | undefined;
   private readonly perQueue = new Map<string, number>();
   private readonly workflowNames: string[];
+  /** Those run `versioning: "pinned"`. */
+  private readonly pinnedNames: string[];
+  private readonly presence: Presence;
   private queueCursor = 0;
   private markClosed!: () => void;
   /** Resolves once the worker has stopped (by `stop()` or a shutdown signal). */
@@ -52,11 +66,13 @@ export class Worker {
     this.options = resolveWorkerOptions(options);
     this.id = this.options.workerId;
     this.workflowNames = [...this.options.workflows.keys()];
+    this.pinnedNames = [...this.options.workflows.values()].filter((wf) => wf.versioning === "pinned").map((wf) => wf.name);
     this.ownsStore = !options.store;
     this.store =
       options.store ??
       createStore({ connectionString: options.connectionString!, ...(options.schema ? { schema: options.schema } : {}), poolSize: 10 });
     const logger = this.options.logger;
+    this.metrics = this.options.metrics ? new WorkerMetrics({ store: this.store, queues: this.options.queues, logger }) : undefined;
     this.runtime = {
       store: this.store,
       committer: new Committer(this.store, this.id, {
@@ -69,7 +85,10 @@ export class Worker {
       workerId: this.id,
       leaseMs: this.options.leaseMs,
       options: this.options,
+      metrics: this.metrics,
+      tracing: WorkerTracing.create(this.options.tracing),
     };
+    this.progress = new LiveProgress(this.runtime, this.tasks, this.options.progressIntervalMs);
     this.claimLoop = new ClaimLoop({
       capacity: () => (this.state === "running" ? this.options.concurrency - this.tasks.size : 0),
       claim: (limit) => this.claim(limit),
@@ -77,6 +96,18 @@ export class Worker {
       onError: (error) => logger.warn(`claim failed: ${(error as Error).message}`),
     });
     this.heartbeat = new Heartbeat(this.runtime, this.tasks, this.options.heartbeatMs);
+    this.presence = new Presence(
+      this.store,
+      { id: this.id, version: this.options.version, workflows: this.workflowNames, queues: this.options.queues, leaseMs: this.options.leaseMs },
+      this.options.heartbeatMs,
+      logger,
+      (draining) => {
+        // Back to the newest version (the newer one's workers are gone): this code's
+        // declarations are the registry's again.
+        if (!draining) void this.declare().catch((error: unknown) => logger.warn(`could not declare workflows: ${(error as Error).message}`));
+        this.claimLoop.notify();
+      },
+    );
     if (this.options.scheduler) {
       this.scheduler = new Scheduler({
         store: this.store,
@@ -87,12 +118,46 @@ export class Worker {
         logger,
       });
     }
-    if (this.options.alerts) this.alertMonitor = new AlertMonitor(this.store, this.options.alerts, this.id, logger);
+    if (this.options.alerts) {
+      const metrics = this.metrics;
+      this.alertMonitor = new AlertMonitor(this.store, this.options.alerts, this.id, logger, metrics ? (labels) => metrics.alertSent(labels) : undefined);
+    }
   }
 
   /** Runs in flight in this process. */
   get inFlight(): number {
     return this.tasks.size;
+  }
+
+  /** This worker's deployment version (`version`, else `REPRISE_VERSION`), if any. */
+  get version(): string | undefined {
+    return this.options.version;
+  }
+
+  /**
+   * True while a newer version than this worker's has a live worker: this one then only
+   * continues the pinned runs of its own version (and can go once `reprise versions` shows
+   * its version with no open run).
+   */
+  get draining(): boolean {
+    return this.presence.draining;
+  }
+
+  /**
+   * This worker's Prometheus metrics (prom-client), to serve from an application's own
+   * endpoint; empty with `metrics: false`. Each worker has a registry of its own.
+   *
+   * ```ts
+   * app.get("/metrics", async (_req, res) => res.type(worker.metricsRegistry.contentType).send(await worker.metricsRegistry.metrics()));
+   * ```
+   */
+  get metricsRegistry(): Registry {
+    return this.metrics?.registry ?? (this.emptyRegistry ??= new Registry());
+  }
+
+  /** Where `/metrics` is served (with `metrics: { port }`, once started), e.g. `http://127.0.0.1:9464/metrics`. */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
   }
 
   /** Migrates (unless `migrate: false`), starts listening and claiming. */
@@ -105,7 +170,18 @@ export class Worker {
 
   private async begin(): Promise<void> {
     if (this.options.migrate) await this.store.migrate();
-    await this.scheduler?.syncDeclared();
+    const serve = this.options.metrics;
+    if (this.metrics && serve?.port !== undefined) this.metricsServer = await serveMetrics(this.metrics.registry, { port: serve.port, host: serve.host });
+    try {
+      await this.presence.join();
+      if (!this.presence.draining) await this.declare();
+      await this.scheduler?.syncDeclared();
+    } catch (error) {
+      // A worker that does not start must not keep a port open (nor the process alive).
+      await this.metricsServer?.close();
+      this.metricsServer = undefined;
+      throw error;
+    }
     await this.sampleClock();
     // Before the first claim: failures of the first runs are captured for the rules.
     await this.alertMonitor?.start();
@@ -119,6 +195,8 @@ export class Worker {
       });
     }
     this.heartbeat.start();
+    this.presence.start();
+    this.progress.start();
     this.state = "running";
     this.claimLoop.start();
     this.scheduler?.start();
@@ -128,7 +206,16 @@ export class Worker {
         () => void this.stop({ force: true }),
       );
     }
-    this.options.logger.info(`worker ${this.id} started`, { queues: this.options.queues, workflows: [...this.options.workflows.keys()] });
+    this.options.logger.info(`worker ${this.id} started`, {
+      queues: this.options.queues,
+      workflows: [...this.options.workflows.keys()],
+      ...(this.options.version ? { version: this.options.version } : {}),
+    });
+  }
+
+  /** Writes this worker's workflows and their triggers into the registry. */
+  private declare(): Promise<void> {
+    return declareWorkflows(this.store, [...this.options.workflows.values()], this.options.version, this.options.logger);
   }
 
   /**
@@ -163,11 +250,14 @@ export class Worker {
       for (const task of this.tasks.values()) task.forceStop();
       await this.idle();
     }
+    await this.progress.stop();
     await this.runtime.committer.idle();
     this.runtime.committer.close();
     // Last: the runs' final failures are recorded, and the alerts they raise may still go out.
     await this.alertMonitor?.stop();
     this.heartbeat.stop();
+    await this.presence.leave();
+    await this.metricsServer?.close();
     await this.listener?.close();
     this.removeSignalHandlers?.();
     if (this.ownsStore) await this.store.close();
@@ -230,7 +320,16 @@ export class Worker {
   private async claimFrom(queue: string, limit: number, limits: SharedLimits | undefined): Promise<number> {
     const sentAt = Date.now();
     const claimed = await this.store.claimRuns(
-      { queue, workflows: this.workflowNames, limit, owner: this.id, leaseMs: this.options.leaseMs },
+      {
+        queue,
+        workflows: this.workflowNames,
+        limit,
+        owner: this.id,
+        leaseMs: this.options.leaseMs,
+        version: this.options.version,
+        pinned: this.pinnedNames,
+        draining: this.presence.draining,
+      },
       limits,
     );
     if (claimed.length === 0) return 0;

@@ -49,6 +49,39 @@ test("reprise dev in a second folder starts a Postgres of its own instead of usi
   expect(second.output()).toContain(`127.0.0.1:${port + 1}/`);
 });
 
+test("a forced stop of reprise dev (Ctrl-C twice, sent to its process group as a terminal does) ends without a connection error", { timeout: 90_000 }, async () => {
+  const dir = project();
+  // A step still running when Ctrl-C comes, so that the second one has something to force.
+  writeFileSync(
+    join(dir, "workflows.mjs"),
+    `import { workflow } from ${JSON.stringify(SDK)};\n` +
+      `export const slow = workflow({ name: "slow" }, async (ctx) => ctx.step("wait", ({ signal }) => new Promise((r) => { const t = setTimeout(r, 60_000); signal.addEventListener("abort", () => r(clearTimeout(t))); })));\n` +
+      `export async function dev({ client, log }) { await client.start(slow, undefined); log("demo started"); }\n`,
+  );
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // detached: a group of its own, which the test signals as a whole, like a terminal's Ctrl-C.
+  const child = spawn(process.execPath, [BIN, "dev", "workflows.mjs", "--port", String(port), "--no-dashboard"], {
+    cwd: dir,
+    detached: true,
+    env: { ...process.env, DATABASE_URL: "" },
+  });
+  children.push(child);
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += String(d)));
+  child.stderr!.on("data", (d) => (err += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await waitFor(() => out.includes("demo started"), { timeoutMs: 60_000, what: "the dev banner and its demo run" });
+  await new Promise((r) => setTimeout(r, 1_000));
+  process.kill(-child.pid!, "SIGINT");
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(-child.pid!, "SIGINT");
+  expect(await exited).toBe(0);
+  expect(err.trim().split("\n")).toEqual(["[reprise] SIGINT: stopping gracefully (send it again to force)", "[reprise] SIGINT: forcing the stop"]);
+  expect(out).toContain("[dev] stopped");
+  expect(out + err).not.toMatch(/ECONNREFUSED|ECONNRESET|terminating connection|shutting down|connection lost/i);
+});
+
 test.runIf(process.getuid?.() === 0)("as root, reprise dev in a folder the postgres user cannot reach says what to do in one line", async () => {
   const dir = project(0o700);
   const result = spawnSync(process.execPath, [BIN, "dev", "workflows.mjs", "--port", "29999", "--no-dashboard"], { cwd: dir, encoding: "utf8", env: { ...process.env, DATABASE_URL: "" } });

@@ -27,6 +27,8 @@ export interface Run {
   forkedFrom?: string;
   queue: string;
   fingerprint?: string;
+  /** Step attempts running now (written by the worker about once a second). */
+  stepsInFlight?: { name: string; position: number; attempt: number; startedAt: string; workerId: string }[];
 }
 
 export interface RunEvent {
@@ -144,4 +146,48 @@ export async function postStream(path: string, body: unknown, onLine: (line: Rec
       if (line) onLine(JSON.parse(line) as Record<string, unknown>);
     }
   }
+}
+
+export interface Alert {
+  id: string;
+  rule: string;
+  severity: "info" | "warning" | "high" | "critical";
+  status: "open" | "acknowledged" | "resolved";
+  workflowName: string;
+  stepName?: string;
+  runId: string;
+  errorName: string;
+  message: string;
+  attempt: number;
+  lastLogLines: string[];
+  runbookUrl?: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  count: number;
+  escalatedAt?: string;
+  acknowledgedBy?: string;
+  resolvedAt?: string;
+  deliveries: { channel: string; notification: string; status: string; attempts: number; lastError?: string }[];
+}
+
+export interface WorkflowStats {
+  workflowName: string;
+  runs: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  successRate: number | null;
+  stepRetries: number;
+  meanTimeToRecoveryMs: number | null;
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+}
+
+export interface SeriesBucket {
+  at: string;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  retries: number;
+  meanTimeToRecoveryMs: number | null;
 }

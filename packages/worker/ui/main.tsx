@@ -1,6 +1,8 @@
 import { render } from "preact";
 import { Link } from "./components.js";
+import { AlertsPage } from "./pages/alerts.js";
 import { BreakersPage } from "./pages/breakers.js";
+import { ChartsPage } from "./pages/charts.js";
 import { DeadLettersPage } from "./pages/dead-letters.js";
 import { RunPage } from "./pages/run.js";
 import { RunsPage } from "./pages/runs.js";
@@ -9,21 +11,27 @@ import { useLocation } from "./router.js";
 
 const SECTIONS: [string, string][] = [
   ["/runs", "Runs"],
+  ["/alerts", "Alerts"],
   ["/schedules", "Schedules"],
   ["/breakers", "Breakers"],
   ["/dead-letters", "Dead letters"],
+  ["/charts", "Charts"],
 ];
 
 function Page(props: { path: string; query: URLSearchParams }) {
   const run = /^\/runs\/(.+)$/.exec(props.path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
   switch (props.path) {
+    case "/alerts":
+      return <AlertsPage query={props.query} />;
     case "/schedules":
       return <SchedulesPage />;
     case "/breakers":
       return <BreakersPage />;
     case "/dead-letters":
       return <DeadLettersPage />;
+    case "/charts":
+      return <ChartsPage query={props.query} />;
     default:
       return <RunsPage query={props.query} />;
   }

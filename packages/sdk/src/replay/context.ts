@@ -13,13 +13,14 @@ import { deserializeError } from "../error-codec.js";
 import { monotonicIds } from "../ids.js";
 import { toJsonText, unstorableIn } from "../json.js";
 import { parseWith, type Schema } from "../schema.js";
-import type { ChildOptions, Logger, WaitForSignalOptions, Workflow, WorkflowContext } from "../workflow-types.js";
+import type { ChildOptions, Logger, WaitForSignalOptions, WorkflowContext, WorkflowRef } from "../workflow-types.js";
 import type { ExecutionCore as Execution } from "./execution-core.js";
 import { markPosition } from "./failure-position.js";
 import type { InboxSignal } from "./host.js";
 import { findKind } from "./history-index.js";
 import { runMap } from "./map.js";
 import { runStep } from "./step.js";
+import { runTransaction } from "./transaction-step.js";
 
 const TIMER_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.TimerFired]);
 const SIGNAL_KINDS: ReadonlySet<string> = new Set([EventKind.TimerStarted, EventKind.SignalWaitStarted, EventKind.SignalConsumed, EventKind.TimerFired]);
@@ -40,6 +41,7 @@ export function createWorkflowContext(ex: Execution): WorkflowContext {
     signal: ex.abortController.signal,
     log: logger,
     step: (name, fn, options) => runStep(ex, ex.takePosition(), checkName(name, "step"), fn, options),
+    transaction: (name, fn, options) => runTransaction(ex, ex.takePosition(), checkName(name, "transaction"), fn, options),
     sleep: (duration: Duration) => sleepUntil(ex, ex.takePosition(), (now) => now + toMillis(duration)),
     sleepUntil: (at: Date) => {
       if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new TypeError(`sleepUntil needs a valid Date, got ${String(at)}`);
@@ -47,7 +49,7 @@ export function createWorkflowContext(ex: Execution): WorkflowContext {
     },
     waitForSignal: <T>(name: string, options?: WaitForSignalOptions<T>) =>
       waitForSignal<T>(ex, ex.takePosition(), checkName(name, "signal"), options ?? {}),
-    child: <I, O, In>(wf: Workflow<I, O, In>, input: In, options?: ChildOptions) => child<I, O, In>(ex, ex.takePosition(), wf, input, options ?? {}),
+    child: <I, O, In>(wf: WorkflowRef<I, O, In>, input: In, options?: ChildOptions) => child<I, O, In>(ex, ex.takePosition(), wf, input, options ?? {}),
     map: (name, items, fn, options) => runMap(ex, checkName(name, "map"), items, fn, options ?? {}),
     now: () => new Date(marker(ex, "now", () => new Date(ex.host.now()).toISOString()) as string),
     random: () => marker(ex, "random", () => Math.random()) as number,
@@ -109,7 +111,7 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
   ex.expect(position, recorded, SIGNAL_KINDS, { kind: EventKind.SignalConsumed, name });
 
   const consumed = findKind(recorded, EventKind.SignalConsumed);
-  if (consumed) return parseWith(schema, (consumed.payload as SignalConsumedPayload).payload, what);
+  if (consumed) return parseWith(schema, await ex.loadValue((consumed.payload as SignalConsumedPayload).payload), what);
   const timer = findKind(recorded, EventKind.TimerStarted);
   const timeoutMs = timer
     ? (timer.payload as TimerStartedPayload & { timeoutMs?: number }).timeoutMs ?? 0
@@ -155,8 +157,9 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
     throw new SignalTimeoutError(name, timeoutMs ?? 0);
   }
   if (read) {
+    // A payload stored out of line stays there: the event holds the signal's reference to it.
     ex.record(EventKind.SignalConsumed, position, name, { signalId: read.id, payload: read.payload, sentAt: read.sentAt });
-    return parseWith(schema, read.payload, what);
+    return parseWith(schema, await ex.loadValue(read.payload), what);
   }
   // The run stops here until signalled: a wait with no timer leaves a trace of that, so
   // that a replay knows the run got this far (ctx.patched before it keeps the old branch).
@@ -166,14 +169,14 @@ async function waitForSignal<T>(ex: Execution, position: number, name: string, o
   return ex.block(position, { wakeAt: deadline ?? null, kind: "signal" });
 }
 
-async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, O, In>, input: In, options: ChildOptions): Promise<O> {
+async function child<I, O, In>(ex: Execution, position: number, wf: WorkflowRef<I, O, In>, input: In, options: ChildOptions): Promise<O> {
   if (ex.settled) return ex.stranded();
   if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
   const recorded = ex.history.at(position);
   ex.expect(position, recorded, CHILD_KINDS, { kind: EventKind.ChildStarted, name: wf.name });
 
   const done = findKind(recorded, EventKind.ChildCompleted);
-  if (done) return (done.payload as ChildCompletedPayload).output as O;
+  if (done) return (await ex.loadValue((done.payload as ChildCompletedPayload).output)) as O;
   const failed = findKind(recorded, EventKind.ChildFailed);
   if (failed) {
     const { childId, error } = failed.payload as ChildFailedPayload;
@@ -189,7 +192,8 @@ async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, 
     const parsed = wf.parseInput(input);
     childId = options.id ?? `${ex.runId}-${position}`;
     if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
-    const inputText = toJsonText(parsed, `input of child workflow "${wf.name}"`);
+    const what = `input of child workflow "${wf.name}"`;
+    const stored = ex.place(toJsonText(parsed, what), what);
     // Starting the child is a side effect: what came before it is durable first.
     await ex.flush();
     if (ex.settled) return ex.stranded();
@@ -202,7 +206,8 @@ async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, 
         workflow: wf.name,
         queue: options.queue ?? wf.queue,
         priority: options.priority ?? wf.options.priority ?? 0,
-        input: inputText,
+        input: stored.text,
+        ...(stored.outOfLine ? { outOfLine: stored.outOfLine } : {}),
         parentId: ex.runId,
         fingerprint: wf.fingerprint,
         timeoutMs: wf.timeoutMs,
@@ -230,7 +235,9 @@ async function child<I, O, In>(ex: Execution, position: number, wf: Workflow<I, 
   if (ex.settled) return ex.stranded();
   if (!outcome) return ex.block(position, { wakeAt: null, kind: "child" });
   if (outcome.status === "completed") {
-    ex.record(EventKind.ChildCompleted, position, wf.name, { childId }, { output: toJsonText(outcome.output, "child output") });
+    const what = `output of child run ${childId}`;
+    const output = ex.place(toJsonText(outcome.output, what), what);
+    ex.record(EventKind.ChildCompleted, position, wf.name, { childId }, { output: output.text }, output.outOfLine);
     return outcome.output as O;
   }
   ex.record(EventKind.ChildFailed, position, wf.name, { childId, error: outcome.error, status: outcome.status });

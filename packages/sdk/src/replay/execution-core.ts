@@ -3,6 +3,7 @@ import { CancelledError, NonDeterminismError } from "../errors.js";
 import { serializeError, toError, type SerializedError } from "../error-codec.js";
 import type { CallDescription } from "../divergence.js";
 import { rawJsonFields, storableText } from "../json.js";
+import { DEFAULT_PAYLOAD_LIMITS, payloadRefOf, placeValue, type OutOfLineValue, type PayloadLimits } from "../payload.js";
 import type { AnyWorkflow, FailureHook, FailureInfo, WorkflowContext } from "../workflow-types.js";
 import { callFailureHook } from "./failure-hook.js";
 import { HistoryIndex, recordedCall } from "./history-index.js";
@@ -43,6 +44,8 @@ export interface ExecutionOptions {
   until?: number;
   /** Replay only: called just before a recorded failure is thrown into the workflow. */
   onRecordedFailure?: (failure: RecordedFailure) => void;
+  /** Values over `inlineLimit` are stored out of line, over `maxSize` refused. @default 256 KiB, 64 MiB */
+  payloads?: PayloadLimits;
 }
 
 const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
@@ -68,7 +71,8 @@ const never = (): Promise<never> => new Promise<never>(() => {});
 export abstract class ExecutionCore {
   readonly runId: string;
   readonly workflow: AnyWorkflow;
-  readonly input: unknown;
+  /** The run's input: a reference to it while it is stored out of line and not loaded yet. */
+  input: unknown;
   readonly history: HistoryIndex;
   readonly host: ExecutionHost;
   readonly suspendAfterMs: number;
@@ -80,6 +84,7 @@ export abstract class ExecutionCore {
   /** The run's signal inbox as this execution reads it. */
   readonly signals: SignalInbox;
   readonly until: number | undefined;
+  readonly payloads: PayloadLimits;
   abstract readonly ctx: WorkflowContext;
   private readonly onRecordedFailure: ((failure: RecordedFailure) => void) | undefined;
 
@@ -113,6 +118,7 @@ export abstract class ExecutionCore {
     this.heartbeats = new Map(options.heartbeats ?? []);
     this.until = options.until;
     this.onRecordedFailure = options.onRecordedFailure;
+    this.payloads = options.payloads ?? DEFAULT_PAYLOAD_LIMITS;
     this.nextSeq = this.history.nextSeq;
     this.signals = new SignalInbox(this.history.signalCursors);
   }
@@ -123,6 +129,16 @@ export abstract class ExecutionCore {
     this.pending = [];
     this.pendingLogs = [];
     return taken;
+  }
+
+  /**
+   * The log lines recorded since the last flush, taken so that the host can write them
+   * before the next one (a step that runs for long); the next flush no longer carries them.
+   */
+  takeLogs(): LogEntry[] {
+    const logs = this.pendingLogs;
+    if (logs.length > 0) this.pendingLogs = [];
+    return logs;
   }
 
   get settled(): boolean {
@@ -181,11 +197,57 @@ export abstract class ExecutionCore {
     return this.nextPosition <= this.history.maxPosition;
   }
 
-  /** Buffers a new event; `rawFields` are spliced in as already-serialised JSON text. */
-  record(kind: EventKind, position: number | null, name: string | null, fields: object, rawFields?: Record<string, string | undefined>): void {
-    const payload = rawFields ? rawJsonFields(fields, rawFields) : JSON.stringify(fields);
-    this.pending.push({ seq: this.nextSeq++, kind, position, name, payload });
+  /** Takes the next seq for an event appended outside the buffer (a transaction step's completion). */
+  takeSeq(): number {
+    return this.nextSeq++;
   }
+
+  /**
+   * Buffers a new event; `rawFields` are spliced in as already-serialised JSON text, and
+   * `outOfLine` holds the values they refer to (see {@link place}), written before it.
+   */
+  record(
+    kind: EventKind,
+    position: number | null,
+    name: string | null,
+    fields: object,
+    rawFields?: Record<string, string | undefined>,
+    outOfLine?: OutOfLineValue,
+  ): void {
+    const payload = rawFields ? rawJsonFields(fields, rawFields) : JSON.stringify(fields);
+    this.pending.push({ seq: this.nextSeq++, kind, position, name, payload, ...(outOfLine ? { outOfLine: [outOfLine] } : {}) });
+  }
+
+  /**
+   * Where a value's JSON text goes: as it is, or (over the inline limit) out of line, its
+   * event holding a reference. @throws SerializationError over the size limit
+   */
+  place(text: string | undefined, what: string): { text: string | undefined; outOfLine?: OutOfLineValue } {
+    return placeValue(text, this.payloads, what);
+  }
+
+  /**
+   * A recorded value as the workflow sees it: loaded through the host if it is stored out
+   * of line (only now that the code reached it). A value that cannot be loaded ends the
+   * run (see `loadFailed`); the caller is parked.
+   */
+  async loadValue(value: unknown): Promise<unknown> {
+    const ref = payloadRefOf(value);
+    if (!ref) return value;
+    if (this.settledWith) return this.stranded();
+    this.begin();
+    try {
+      return await this.host.loadPayload(ref.id);
+    } catch (error) {
+      this.loadFailed(toError(error), ref.id);
+      return this.stranded();
+    } finally {
+      this.end();
+    }
+  }
+
+  /** A value stored out of line could not be read: the run cannot go on. */
+  protected abstract loadFailed(error: Error, id: string): void;
 
   /** Makes everything buffered durable. Rejects (and ends the run) if the log refuses it. */
   flush(): Promise<void> {

@@ -53,7 +53,11 @@ export class Execution extends ExecutionCore {
     }
     if (!this.settledWith) {
       Promise.resolve()
-        .then(() => this.workflow.fn(this.ctx, workflowInput(this.workflow, this.input)))
+        .then(async () => {
+          // An input stored out of line is read before the function starts (it needs it).
+          this.input = await this.loadValue(this.input);
+          return this.workflow.fn(this.ctx, workflowInput(this.workflow, this.input));
+        })
         .then(
           (value) => this.onReturn(value),
           (error) => this.onThrow(error),
@@ -136,6 +140,16 @@ export class Execution extends ExecutionCore {
     return this.recordFailure(failure);
   }
 
+  protected loadFailed(error: Error, id: string): void {
+    if (this.settledWith) return;
+    // A replay without the database says so itself; a worker's read that failed for good
+    // (a connection failure is retried by the host while the lease holds) means the value
+    // is not in the log: no attempt can get further, so the run fails rather than loop.
+    const failure = this.host.live ? new DatabaseError(`run ${this.runId} refers to a value stored out of line (payload ${id}) that could not be read: ${error.message}`, error) : error;
+    this.abortController.abort(failure);
+    this.fail(failure);
+  }
+
   private timeOut(): void {
     if (this.settledWith) return;
     const error = new WorkflowTimeoutError(this.runId, this.timeoutMs ?? 0);
@@ -153,16 +167,18 @@ export class Execution extends ExecutionCore {
         return;
       }
     }
-    let outputText: string | undefined;
+    let placed: ReturnType<Execution["place"]>;
     try {
-      const output = parseWith(this.workflow.options.output, value, `output of workflow "${this.workflow.name}"`);
-      outputText = toJsonText(output, `output of workflow "${this.workflow.name}"`);
+      const what = `output of workflow "${this.workflow.name}"`;
+      const output = parseWith(this.workflow.options.output, value, what);
+      placed = this.place(toJsonText(output, what), what);
     } catch (error) {
       this.fail(toError(error));
       return;
     }
-    this.record(EventKind.RunCompleted, null, null, {}, { output: outputText });
-    this.settle({ status: "completed", outputText });
+    // A large output is stored out of line: the event and the run's row hold its reference.
+    this.record(EventKind.RunCompleted, null, null, {}, { output: placed.text }, placed.outOfLine);
+    this.settle({ status: "completed", outputText: placed.text });
   }
 
   private onThrow(thrown: unknown): void {

@@ -5,7 +5,15 @@ import { parseHistory, type HistoryEventLike, type ParsedHistory } from "./expor
 import { replay, type ReplayReport } from "./replay.js";
 
 /** A history to check: its events, or a document holding them (an exported history file's JSON). */
-export type ReplayableHistory = readonly HistoryEventLike[] | { events: readonly HistoryEventLike[]; runId?: string; source?: string };
+export type ReplayableHistory =
+  | readonly HistoryEventLike[]
+  | {
+      events: readonly HistoryEventLike[];
+      runId?: string;
+      source?: string;
+      /** Reads the run's values stored out of line, for a history that holds references to them (see `replay`). */
+      loadPayload?: (id: string) => Promise<unknown>;
+    };
 
 /** Why a history fails the check. */
 export interface ReplayProblem {
@@ -105,7 +113,7 @@ async function replayOne(byName: ReadonlyMap<string, AnyWorkflow>, history: Repl
   }
   let report: ReplayReport;
   try {
-    report = await replay(wf, parsed.events);
+    report = await replay(wf, parsed.events, doc?.loadPayload ? { loadPayload: doc.loadPayload } : {});
   } catch (error) {
     return { runId, workflowName, ...base, problem: { kind: "error", message: `the replay threw: ${toError(error).message}` } };
   }

@@ -71,18 +71,34 @@ export interface ReplayOptions {
    * there with the error in scope; `reprise replay --break-on-failure` does that.
    */
   onRecordedFailure?: (failure: RecordedFailure) => void;
+  /**
+   * Reads a value stored out of line, by the id its reference names (a history read with
+   * `client.history(id, { values: "references" })`, whose large values are references).
+   * Called only for the values the code reaches. Not needed for histories from
+   * `client.history(id)`, which holds the values themselves.
+   */
+  loadPayload?: (id: string) => Promise<unknown>;
 }
 
 /** A host with no effects: every call the history cannot answer parks the replay. */
-const replayHost = (clock: () => number): ExecutionHost => ({
+const replayHost = (clock: () => number, loadPayload: ((id: string) => Promise<unknown>) | undefined): ExecutionHost => ({
   ...eventLoopTimers,
   live: false,
   now: clock,
   persist: () => Promise.resolve(),
   end: () => Promise.resolve(),
   isRefusal: () => false,
+  loadPayload: (id) =>
+    loadPayload
+      ? loadPayload(id)
+      : Promise.reject(
+          new ValidationError(
+            `the history refers to a value stored out of line (payload ${id}): replay a history read with client.history(id), which holds the values, or pass loadPayload`,
+          ),
+        ),
   readSignal: () => Promise.resolve(null),
   startChild: () => Promise.reject(new Error("replay cannot start children")),
+  transaction: () => Promise.reject(new Error("replay cannot run transactions")),
   childOutcome: () => Promise.resolve(null),
   saveHeartbeat: () => Promise.resolve(),
   breakerPermit: () => Promise.resolve({ allowed: true }),
@@ -143,7 +159,7 @@ export async function replay(
     workflow,
     input: (first.payload as { input?: unknown }).input,
     history: events,
-    host: replayHost(() => lastTime),
+    host: replayHost(() => lastTime, options.loadPayload),
     suspendAfterMs: 0,
     ...(until === undefined ? {} : { until }),
     ...(onRecordedFailure ? { onRecordedFailure } : {}),

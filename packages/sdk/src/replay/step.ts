@@ -1,4 +1,4 @@
-import { EventKind, type StepAttemptFailedPayload, type StepCompletedPayload, type StepFailedPayload } from "../events.js";
+import { EventKind, type HistoryEvent, type StepAttemptFailedPayload, type StepCompletedPayload, type StepFailedPayload } from "../events.js";
 import { CircuitOpenError, StepFailedError, StepTimeoutError, ValidationError } from "../errors.js";
 import { deserializeError, serializeError, toError } from "../error-codec.js";
 import { toMillisOrUndefined } from "../duration.js";
@@ -9,6 +9,9 @@ import type { Logger, StepContext, StepOptions } from "../workflow-types.js";
 import type { ExecutionCore as Execution } from "./execution-core.js";
 import { markPosition } from "./failure-position.js";
 import { findKind } from "./history-index.js";
+import { LazyValue } from "./lazy-value.js";
+import { payloadRefOf } from "../payload.js";
+import type { StepAttemptScope } from "./host.js";
 
 const STEP_KINDS: ReadonlySet<string> = new Set([
   EventKind.StepCompleted,
@@ -18,21 +21,46 @@ const STEP_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 type StepFn<T> = (ctx: StepContext) => T | Promise<T>;
-type AttemptResult = { ok: true; text: string | undefined } | { ok: false; error: Error };
+/** `text` is the result's JSON text, `stored` where it goes (itself, or a reference to it out of line). */
+type AttemptResult = { ok: true; text: string | undefined; stored: ReturnType<Execution["place"]> } | { ok: false; error: Error };
 
 /**
  * `ctx.step` at a given position: the recorded result if there is one, else the function
  * runs (retried per policy) and its result is recorded.
+ *
+ * A recorded result stored out of line comes back as a {@link LazyValue}: it is loaded when
+ * the workflow looks at it, not when the step is reached. A replay whose code hands the
+ * step's promise to a later step that is recorded too never loads it.
  */
-export async function runStep<T>(ex: Execution, position: number, name: string, fn: StepFn<T>, options: StepOptions<T> = {}): Promise<T> {
-  if (ex.settled) return ex.stranded();
-  if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
-  const recorded = ex.history.at(position);
-  ex.expect(position, recorded, STEP_KINDS, { kind: EventKind.StepCompleted, name });
+export function runStep<T>(ex: Execution, position: number, name: string, fn: StepFn<T>, options: StepOptions<T> = {}): Promise<T> {
+  try {
+    if (ex.settled) return ex.stranded();
+    if (ex.stopsAt(position)) return ex.block(position, { wakeAt: null, kind: "frontier" });
+    const recorded = ex.history.at(position);
+    ex.expect(position, recorded, STEP_KINDS, { kind: EventKind.StepCompleted, name });
 
-  const completed = findKind(recorded, EventKind.StepCompleted);
-  if (completed) return (completed.payload as StepCompletedPayload).result as T;
+    const completed = findKind(recorded, EventKind.StepCompleted);
+    if (completed) {
+      const result = (completed.payload as StepCompletedPayload).result;
+      if (!payloadRefOf(result)) return Promise.resolve(result as T);
+      return LazyValue.of(() => ex.loadValue(result) as Promise<T>);
+    }
+    return continueStep(ex, position, name, fn, options, recorded);
+  } catch (error) {
+    // As from an async function: a divergence rejects the step's promise, it does not throw.
+    return Promise.reject(error);
+  }
+}
 
+/** A step not completed in the history: replays its failure, or runs it (again). */
+async function continueStep<T>(
+  ex: Execution,
+  position: number,
+  name: string,
+  fn: StepFn<T>,
+  options: StepOptions<T>,
+  recorded: readonly HistoryEvent[],
+): Promise<T> {
   const failed = findKind(recorded, EventKind.StepFailed);
   if (failed) {
     const { error, attempts } = failed.payload as StepFailedPayload;
@@ -45,11 +73,16 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
 
   let attempt = 1;
   let retryAt: number | undefined;
+  let firstFailureAt: number | undefined;
   for (const event of recorded) {
     if (event.kind !== EventKind.StepAttemptFailed) continue;
     const payload = event.payload as StepAttemptFailedPayload;
     attempt = Math.max(attempt, payload.attempt + 1);
     retryAt = Date.parse(payload.retryAt);
+    if (firstFailureAt === undefined) {
+      const failedAt = Date.parse(payload.startedAt) + (payload.durationMs ?? 0);
+      firstFailureAt = Number.isFinite(failedAt) ? failedAt : new Date(event.createdAt).getTime();
+    }
   }
   if (!ex.host.live) return ex.block(position, { wakeAt: null, kind: "frontier" });
 
@@ -64,19 +97,29 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     if (ex.handedBack) return ex.block(position, { wakeAt: null, kind: "handback" });
     const startedAt = new Date(ex.host.now()).toISOString();
     const started = ex.host.monotonic();
+    const scope = ex.host.onStepAttempt?.(
+      firstFailureAt === undefined ? { position, name, attempt, startedAt } : { position, name, attempt, startedAt, firstFailureAt },
+    );
     let result: AttemptResult;
     ex.begin();
     try {
-      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs);
+      result = await attemptOnce(ex, position, name, fn, options, attempt, timeoutMs, scope);
+    } catch (error) {
+      scope?.end({ outcome: "abandoned", durationMs: ex.host.monotonic() - started });
+      throw error;
     } finally {
       ex.end();
     }
-    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
-    if (ex.settled) return ex.stranded();
     const durationMs = Math.round((ex.host.monotonic() - started) * 1000) / 1000;
+    // Cancelled, timed out or lease lost meanwhile: the late result is discarded.
+    if (ex.settled) {
+      scope?.end({ outcome: "abandoned", durationMs });
+      return ex.stranded();
+    }
 
     if (result.ok) {
-      ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.text });
+      ex.record(EventKind.StepCompleted, position, name, { attempt, startedAt, durationMs }, { result: result.stored.text }, result.stored.outOfLine);
+      scope?.end({ outcome: "succeeded", durationMs });
       return (result.text === undefined ? undefined : JSON.parse(result.text)) as T;
     }
 
@@ -84,6 +127,8 @@ export async function runStep<T>(ex: Execution, position: number, name: string, 
     // Resolved only on failure: the success path stays as short as it can be.
     const policy = resolveRetryPolicy(ex.workflow.options.retry, options.retry);
     const decision = decideRetry(policy, result.error, attempt, options.retryIf);
+    firstFailureAt ??= ex.host.now();
+    scope?.end({ outcome: "failed", durationMs, retrying: decision.retry, error: result.error });
     if (decision.retry) {
       const retryAtMs = ex.host.now() + decision.delayMs;
       ex.record(EventKind.StepAttemptFailed, position, name, {
@@ -118,6 +163,7 @@ async function attemptOnce<T>(
   options: StepOptions<T>,
   attempt: number,
   timeoutMs: number | undefined,
+  scope: StepAttemptScope | undefined,
 ): Promise<AttemptResult> {
   const breaker = options.breaker;
   if (breaker) {
@@ -127,7 +173,8 @@ async function attemptOnce<T>(
   const abort = new StepAbort(ex.abortController.signal);
   let cancelTimeout: (() => void) | undefined;
   try {
-    const work = Promise.resolve().then(() => fn(stepContext(ex, position, name, attempt, abort)));
+    const call = () => fn(stepContext(ex, position, name, attempt, abort));
+    const work = Promise.resolve().then(scope ? () => scope.run(call) : call);
     let value: T;
     if (timeoutMs === undefined) {
       value = await work;
@@ -145,9 +192,12 @@ async function attemptOnce<T>(
       ]);
     }
     const checked = parseWith(options.output, value, `output of step "${name}"`);
-    const text = toJsonText(checked, `result of step "${name}"`);
+    const what = `result of step "${name}"`;
+    const text = toJsonText(checked, what);
+    // Too large to store is this attempt's failure (a SerializationError, not retried).
+    const stored = ex.place(text, what);
     if (breaker) await ex.host.breakerReport(breaker, true);
-    return { ok: true, text };
+    return { ok: true, text, stored };
   } catch (thrown) {
     const error = toError(thrown);
     // Our own refusals say nothing about the dependency behind the breaker.

@@ -6,7 +6,9 @@ import { compileCron } from "./timetable.js";
 
 export const CATCHUP = ["none", "latest", "all"] as const;
 export const OVERLAP = ["allow", "skip", "buffer-one", "cancel-other"] as const;
+/** What a schedule does with slots missed while no scheduler ran: see `ScheduleSpec.catchup`. */
 export type Catchup = (typeof CATCHUP)[number];
+/** What a schedule does at a slot while its previous run still runs: see `ScheduleSpec.overlap`. */
 export type Overlap = (typeof OVERLAP)[number];
 
 /** A {@link ScheduleSpec} checked once, with defaults applied and durations in milliseconds. */

@@ -1,5 +1,5 @@
 import { toJsonText } from "../json.js";
-import type { AnyWorkflow } from "../workflow-types.js";
+import type { AnyWorkflowRef } from "../workflow-types.js";
 
 /**
  * The run id of a schedule's slot: `sched:<scheduleId>:<slot as ISO-8601 UTC>`. Every
@@ -21,7 +21,7 @@ export function slotRunId(scheduleId: string, slot: Date): string {
 export function scheduledInput(
   fixed: unknown,
   slot: Date,
-  workflow: AnyWorkflow | undefined,
+  workflow: AnyWorkflowRef | undefined,
   where: string,
 ): string | undefined {
   const base = fixed && typeof fixed === "object" && !Array.isArray(fixed) ? (fixed as Record<string, unknown>) : {};
@@ -41,7 +41,7 @@ export function slotRun(
   schedule: { id: string; workflow: string; queue: string | null },
   slot: Date,
   input: string | undefined,
-  workflow: AnyWorkflow | undefined,
+  workflow: AnyWorkflowRef | undefined,
 ): { id: string; workflow: string; queue: string; input: string | undefined; priority: number | undefined; timeoutMs: number | undefined; fingerprint: string | undefined } {
   return {
     id: slotRunId(schedule.id, slot),

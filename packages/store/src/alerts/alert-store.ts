@@ -84,6 +84,7 @@ export interface AlertStore {
 
   /** Newest first. */
   list(filter?: AlertFilter): Promise<AlertRecord[]>;
+  /** An alert, or undefined when there is no such alert. */
   get(id: string): Promise<AlertRecord | undefined>;
   /** The deliveries of these alerts, oldest first. */
   deliveries(alertIds: readonly string[]): Promise<DeliveryRecord[]>;

@@ -96,6 +96,12 @@ export async function forkRun(
      FROM json_to_recordset($2::json) AS e(seq int, kind text, position int, name text, payload jsonb, created_at timestamptz)`,
     [args.newId, JSON.stringify(copy)],
   );
+  // Copied events (and the input) may refer to values stored out of line: they are the
+  // source's, so the fork gets its own copy of them, server-side.
+  await client.query(`INSERT INTO ${s}.payloads (run_id, id, bytes, data) SELECT $1, id, bytes, data FROM ${s}.payloads WHERE run_id = $2`, [
+    args.newId,
+    args.sourceId,
+  ]);
   await client.query("SELECT set_config('reprise.copying', 'off', true)");
   await client.query("SELECT pg_notify($1, $2)", [channel, `q:${run.queue}`]);
   return { outcome: "forked", id: args.newId, fromPosition: cut, created: true };

@@ -136,6 +136,7 @@ export interface RunMove {
   seenWakeups?: number | undefined;
 }
 
+/** A `ctx.log` / `stepCtx.log` line to store with its run. */
 export interface LogLine {
   runId: string;
   at: string;
@@ -147,6 +148,7 @@ export interface LogLine {
   attempt?: number | undefined;
 }
 
+/** What one commit statement writes for many runs: events, run moves and log lines, fenced by each run's lease. */
 export interface CommitBatch {
   owner: string;
   leases: readonly { id: string; epoch: number }[];

@@ -12,6 +12,7 @@ SELECT run_id, -1, NULL, position, NULL, details, updated_at, true
 FROM :schema.heartbeats WHERE run_id = ANY($1::text[])
 ORDER BY run_id, seq`;
 
+/** One row of the `events` table: a recorded event of a run. */
 export interface EventRow {
   runId: string;
   seq: number;
@@ -22,6 +23,7 @@ export interface EventRow {
   createdAt: Date;
 }
 
+/** A run's events in `seq` order, and the last heartbeat details saved per step position. */
 export interface LoadedHistory {
   events: EventRow[];
   heartbeats: Map<number, unknown>;

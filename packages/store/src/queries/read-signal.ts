@@ -10,6 +10,7 @@ WHERE run_id = $1 AND name = $2 AND id > $3::bigint
 ORDER BY id
 LIMIT 1`;
 
+/** A signal waiting in a run's inbox. */
 export interface InboxRow {
   id: string;
   payload: unknown;

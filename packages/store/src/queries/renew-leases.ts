@@ -10,6 +10,7 @@ UPDATE :schema.runs SET available_at = now() + $3 * interval '1 millisecond'
 WHERE lease_owner = $1 AND id = ANY($2::text[])
 RETURNING id, lease_epoch AS epoch, cancel_requested, now() AS db_now`;
 
+/** A lease a heartbeat renewed, with the run's pending cancellation request, if any. */
 export interface RenewedLease {
   id: string;
   epoch: number;

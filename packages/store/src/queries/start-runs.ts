@@ -13,13 +13,13 @@ const SQL = `
 WITH input AS (
   SELECT * FROM json_to_recordset($1::json) AS i(
     id text, workflow text, queue text, input jsonb, priority int, delay_ms float8,
-    timeout_ms float8, parent_id text, fingerprint text)
+    timeout_ms float8, parent_id text, fingerprint text, trace_context jsonb)
 ), created AS (
   INSERT INTO :schema.runs (id, workflow, queue, status, input, priority, available_at,
-                            timeout_ms, deadline_at, parent_id, fingerprint)
+                            timeout_ms, deadline_at, parent_id, fingerprint, trace_context)
   SELECT id, workflow, queue, 'queued', input, coalesce(priority, 0),
          now() + coalesce(delay_ms, 0) * interval '1 millisecond',
-         timeout_ms, now() + timeout_ms * interval '1 millisecond', parent_id, fingerprint
+         timeout_ms, now() + timeout_ms * interval '1 millisecond', parent_id, fingerprint, trace_context
   FROM input
   ON CONFLICT (id) DO NOTHING
   RETURNING id, workflow, queue, input, parent_id, fingerprint, timeout_ms, created_at
@@ -38,6 +38,7 @@ WITH input AS (
 )
 SELECT id, (SELECT count(*) FROM notified) AS notified FROM created`;
 
+/** A run to create (`client.start`, a schedule slot, a backfill); its id is its idempotency key. */
 export interface NewRun {
   id: string;
   workflow: string;
@@ -49,6 +50,11 @@ export interface NewRun {
   timeoutMs?: number | undefined;
   parentId?: string | undefined;
   fingerprint?: string | undefined;
+  /**
+   * JSON text: `{ traceparent, tracestate? }` of the span active where the run was started.
+   * Kept beside the run, never in its history.
+   */
+  traceContext?: string | undefined;
 }
 
 /** @returns the ids that were created (the others existed already). */
@@ -67,7 +73,7 @@ export async function startRuns(db: Queryable, schema: string, channel: string, 
         parent_id: r.parentId,
         fingerprint: r.fingerprint,
       },
-      { input: r.input },
+      { input: r.input, trace_context: r.traceContext },
     ),
   );
   const { rows: created } = await db.query<{ id: string }>({ ...statement("start_runs", schema, SQL), values: [`[${rows.join(",")}]`, channel] });

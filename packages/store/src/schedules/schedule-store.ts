@@ -28,7 +28,9 @@ export interface ScheduleStore {
   syncDeclared(rows: readonly ScheduleRow[]): Promise<Map<string, DeclaredOutcome>>;
   /** @returns false when a schedule with this id exists (nothing is changed). */
   create(row: ScheduleRow): Promise<boolean>;
+  /** A schedule, or undefined when there is no such schedule. */
   get(id: string): Promise<StoredSchedule | undefined>;
+  /** Schedules (of one workflow) by id, at most `limit` (default 1000). */
   list(filter?: { workflow?: string | undefined; limit?: number | undefined }): Promise<StoredSchedule[]>;
   /** @returns false when there is no such schedule. */
   replace(row: ScheduleRow, options: { retime: boolean }): Promise<boolean>;
@@ -36,6 +38,7 @@ export interface ScheduleStore {
   setPaused(id: string, paused: boolean): Promise<boolean>;
   /** @returns false when there was no such schedule. */
   delete(id: string): Promise<boolean>;
+  /** Records slots handled outside a tick (a backfill); a slot that already has a run keeps it. */
   recordSlots(slots: readonly SlotRecord[]): Promise<void>;
   /** @returns false when the slot was handled already. */
   recordTrigger(slot: { scheduleId: string; slotAt: Date; runId: string }): Promise<boolean>;

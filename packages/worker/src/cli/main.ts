@@ -1,87 +1,87 @@
+/**
+ * The `reprise` CLI, on commander: each command is declared once (arguments, options with
+ * their descriptions, defaults and choices), and its `--help`, the top-level help, "did
+ * you mean" suggestions and the checks of arguments and choices come from that declaration.
+ *
+ * Adding a command — or converting one written as `(args: string[]) => Promise<void>` on
+ * `parseFlags` — takes its file and one line here:
+ *
+ * ```ts
+ * // emit.ts: declare it on the Command that main() made for it, and keep the old body.
+ * export function emitCommand(command: Command): void {
+ *   command
+ *     .description("delivers an event to the runs waiting for it")
+ *     .argument("<name>", "the event's name")            // was positionals[0]
+ *     .argument("[json]", "its payload, as JSON")        // was positionals[1]
+ *     .option("--id <id>", "an id that makes a second emit of it a no-op")   // was { id: { type: "string" } }
+ *     .action(action<{ id?: string }>(async ({ values, positionals }) => {
+ *       const [name, json] = positionals;   // values: the flags by name, `values["database-url"]` too
+ *       …the body as it was after parseFlags…
+ *     }));
+ * }
+ * // main.ts, in `commands`:  emit: emitCommand,
+ * ```
+ *
+ * A group (`reprise events list`) declares its commands on the one it gets:
+ * `command.description("…"); command.command("list").description("…").option(…).action(…)`.
+ * Booleans are `.option("--json", "…")`; a default is the last argument of `.option()`; a
+ * choice, `.addOption(new Option("--status <status>", "…").choices(STATUSES))`; a number,
+ * `.option("--limit <n>", "…", integer({ min: 1 }), 30)` (flags.ts), which `values` then holds
+ * as a number; a required flag, `.requiredOption()`.
+ * `--database-url`, `--schema` and `--verbose` are the program's: every command has them.
+ * Missing arguments, unknown options and refused choices print one line and exit 2 before
+ * the action runs; a `UsageError` thrown by the action does the same, any other error
+ * exits 1 with one line (see errors-out.ts).
+ */
 import { readFileSync } from "node:fs";
 import { alertsCommand } from "./alerts.js";
-import { UsageError } from "./cli-error.js";
 import { dashboardCommand } from "./dashboard-command.js";
 import { devCommand } from "./dev.js";
 import { dlqCommand } from "./dlq.js";
+import { emitCommand, eventsCommand } from "./events.js";
 import { describeFailure } from "./errors-out.js";
 import { migrateCommand } from "./migrate-command.js";
+import { createProgram, type DefineCommand } from "./program.js";
 import { replayCommand } from "./replay-command.js";
 import { runsCommand } from "./runs.js";
 import { schedulesCommand } from "./schedules.js";
+import { statsCommand } from "./stats.js";
+import { versionsCommand } from "./versions.js";
+import { ExitEarly } from "./usage-errors.js";
 import { workerCommand } from "./worker-command.js";
 
-const HELP = `reprise — durable workflows on Postgres
-
-Usage:
-  reprise dev [entry] [--port 54329]           embedded Postgres in .reprise/, a worker for entry's workflows
-  reprise worker <entry> [--concurrency N]     a production worker (DATABASE_URL)
-  reprise migrate [--app-role ROLE]            apply the store's migrations (--app-role: grant ROLE what running needs, no way to change the log)
-  reprise runs list [--status S] [--workflow W] [--limit N]
-  reprise runs show <id>                       the run's timeline: steps, attempts, durations, errors
-  reprise runs start <workflow> [json] [--id ID] [--entry file] [--delay 10s] [--priority N] [--force]
-  reprise runs retry <id> | cancel <id> [--reason R] | fork <id> --from <step> [--id ID]
-  reprise runs signal <id> <name> [json] [--entry file]   (--entry: check the payload with the workflow's schema)
-  reprise dlq list [--workflow W] [--run R]    items ctx.map dead-lettered
-  reprise dlq retry <id>                       redrive one: it runs again, its map's other items keep their results
-  reprise schedules list [--workflow W]        next fire times (in each schedule's zone), last outcome, paused
-  reprise schedules show <id>                  the timetable and the recent slots: when each run started, how long it took
-  reprise schedules create <id> --workflow W (--cron EXPR | --every 1h) [--timezone TZ] [--catchup none|latest|all]
-                           [--overlap allow|skip|buffer-one|cancel-other] [--input json] [--paused]
-  reprise schedules pause <id> | resume <id> | trigger <id> | delete <id>
-  reprise schedules backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size 500] [--entry file]
-  reprise alerts list [--status open|acknowledged|resolved] [--json]
-                                               alerts of the workers' alert rules, with each channel's delivery state
-  reprise alerts ack <id> [--by NAME]          acknowledge: someone is on it, it does not escalate
-  reprise alerts resolve <id>                  resolve it: the next occurrence opens a new alert
-  reprise replay <id | history.json> [--entry file] [--until N] [--export out.json] [--break-on-failure] [--inspect]
-                                               replay a run against today's code, from the database or a file
-  reprise replay --workflow <name> --since 7d [--entry file]
-                                               the deploy gate: fails if a recent run would diverge
-  reprise dashboard [--port 7777] [--host 127.0.0.1] [--token T]
-                                               the web dashboard (any host but loopback needs a token)
-
-Every command takes --database-url (default: DATABASE_URL, then the database of a
-\`reprise dev\` running in this directory), --schema (default: reprise) and --verbose.`;
-
-type Command = (args: string[]) => Promise<void>;
-
-const commands: Record<string, Command> = {
+/** Every command, in the order the top-level help lists them. */
+const commands: Record<string, DefineCommand> = {
   dev: devCommand,
   worker: workerCommand,
   migrate: migrateCommand,
   runs: runsCommand,
   dlq: dlqCommand,
   schedules: schedulesCommand,
+  emit: emitCommand,
+  events: eventsCommand,
+  versions: versionsCommand,
   alerts: alertsCommand,
+  stats: statsCommand,
   replay: replayCommand,
   dashboard: dashboardCommand,
 };
 
-
 /** Runs the CLI; returns the exit code. Failures print one line (a stack only with --verbose). */
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose");
-  const args = argv.filter((a) => a !== "--verbose");
-  const [name, ...rest] = args;
   try {
-    if (!name || name === "help" || name === "--help" || name === "-h") {
-      console.log(HELP);
-      return name ? 0 : 2;
-    }
-    if (name === "--version" || name === "-v") {
-      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-      console.log(pkg.version);
-      return 0;
-    }
-    const command = commands[name];
-    if (!command) throw new UsageError(`unknown command "${name}" (see reprise --help)`);
-    await command(rest);
+    await createProgram(commands, version()).parseAsync(argv, { from: "user" });
     return 0;
   } catch (error) {
+    if (error instanceof ExitEarly) return error.code;
     const { line, code } = describeFailure(error);
     console.error(`reprise: ${line}`);
     if (verbose && error instanceof Error && error.stack) console.error(error.stack);
     return code;
   }
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }

@@ -1,13 +1,20 @@
 import { createStore } from "@reprise/store";
+import type { Command } from "commander";
+import { action, type ActionInput } from "./command-action.js";
 import { resolveConnection } from "./connection.js";
-import { parseFlags } from "./flags.js";
 
 /**
  * `reprise migrate [--app-role ROLE]`: applies the store's migrations; with `--app-role`,
  * grants that role what workers and clients need, and nothing that could change the log.
  */
-export async function migrateCommand(args: string[]): Promise<void> {
-  const { values } = parseFlags(args, { "app-role": { type: "string" } });
+export function migrateCommand(command: Command): void {
+  command
+    .description("applies the store's migrations")
+    .option("--app-role <role>", "grant this role what workers and clients need, and no way to change the event log")
+    .action(action(migrate));
+}
+
+async function migrate({ values }: ActionInput<{ "app-role"?: string }>): Promise<void> {
   const { connectionString, schema } = resolveConnection(values);
   const store = createStore({ connectionString, ...(schema ? { schema } : {}), poolSize: 1 });
   try {

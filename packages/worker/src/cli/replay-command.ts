@@ -1,15 +1,18 @@
 import { existsSync } from "node:fs";
 import { Client, EventKind, replay, type HistoryEvent, type ParsedHistory, type ReplayReport, type RunFailedPayload } from "@reprise/sdk";
 import { serializeError } from "@reprise/sdk/engine";
+import { Option, type Command } from "commander";
 import { Finding, UsageError } from "./cli-error.js";
+import { action, type ActionInput } from "./command-action.js";
 import { openStore } from "./connection.js";
 import { DEFAULT_ENTRIES } from "./dev.js";
-import { intFlag, parseFlags } from "./flags.js";
+import { integer } from "./flags.js";
 import { isHistoryFile, readHistoryFile, writeHistoryFile } from "./history-file.js";
 import { openInspector, pauseAfterLoad, pauseBeforeRecordedFailure, inspectorOpen } from "./inspector.js";
 import { loadWorkflows } from "./load-entry.js";
 import { replayGate } from "./replay-gate.js";
 import { renderReplayOutcome } from "./replay-outcome.js";
+import { RUN_STATUSES } from "./runs.js";
 import { style } from "./style.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
@@ -23,27 +26,44 @@ const USAGE = `usage: reprise replay <run id | history.json> [--entry <file>] [-
  * outcome or divergence. With `--workflow` and `--since`, replays every recent run of a
  * workflow: the deploy gate.
  */
-export async function replayCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags(args, {
-    entry: { type: "string" },
-    until: { type: "string" },
-    export: { type: "string" },
-    json: { type: "boolean" },
-    "break-on-failure": { type: "boolean" },
-    inspect: { type: "boolean" },
-    workflow: { type: "string" },
-    since: { type: "string" },
-    status: { type: "string" },
-    limit: { type: "string" },
-  });
+export function replayCommand(command: Command): void {
+  command
+    .description("replays a run against today's code, from the database or a history file; with --workflow and --since, the deploy gate")
+    .argument("[target]", "a run id, or a history file (.json) that --export wrote")
+    .option("--entry <file>", `the file that exports the workflow (default: the first of ${DEFAULT_ENTRIES.join(", ")})`)
+    .option("--until <position>", "stop after this position of the history", integer({ min: 0 }))
+    .option("--export <file>", "save the run's history to this file (replayable with no database)")
+    .option("--json", "print the report as JSON")
+    .option("--break-on-failure", "pause in the debugger before the recorded failure (with --inspect)")
+    .option("--inspect", "open the Node inspector and wait for a debugger")
+    .option("--workflow <name>", "the deploy gate: replay the recent runs of this workflow")
+    .option("--since <duration>", "the deploy gate: runs started this far back (default: 7d)")
+    .addOption(new Option("--status <status>", "the deploy gate: only runs in this status").choices(RUN_STATUSES))
+    .option("--limit <n>", "the deploy gate: at most this many runs (default: 10000)", integer({ min: 1 }))
+    .action(action(replayRun));
+}
+
+interface ReplayFlags {
+  entry?: string;
+  until?: number;
+  export?: string;
+  json?: boolean;
+  "break-on-failure"?: boolean;
+  inspect?: boolean;
+  workflow?: string;
+  since?: string;
+  status?: string;
+  limit?: number;
+}
+
+async function replayRun({ values, positionals }: ActionInput<ReplayFlags>): Promise<void> {
   if (values.workflow !== undefined || values.since !== undefined) {
     if (positionals.length > 0) throw new UsageError(`replay either one run or --workflow's runs, not both\n${USAGE}`);
     return replayGate(values);
   }
   const target = positionals[0];
-  if (!target || positionals.length > 1) throw new UsageError(USAGE);
-  const until = intFlag(values.until, "until");
-  if (until !== undefined && until < 0) throw new UsageError(`--until must be a position (>= 0), got ${until}`);
+  if (!target) throw new UsageError(USAGE);
+  const { until } = values;
   const entryFile = values.entry ?? (values.export ? undefined : DEFAULT_ENTRIES.find((f) => existsSync(f)));
   if (!entryFile && !values.export) throw new UsageError(`pass --entry <file> that exports the workflow (or only --export <file> to save the history)\n${USAGE}`);
 

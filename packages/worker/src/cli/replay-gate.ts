@@ -5,7 +5,6 @@ import type { Store } from "@reprise/store";
 import { Finding, UsageError } from "./cli-error.js";
 import { openStore } from "./connection.js";
 import { DEFAULT_ENTRIES } from "./dev.js";
-import { intFlag } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { style } from "./style.js";
 
@@ -19,7 +18,7 @@ interface GateFlags {
   since?: string | undefined;
   entry?: string | undefined;
   status?: string | undefined;
-  limit?: string | undefined;
+  limit?: number | undefined;
 }
 
 /**
@@ -32,8 +31,7 @@ export async function replayGate(flags: GateFlags): Promise<void> {
   const entryFile = flags.entry ?? DEFAULT_ENTRIES.find((f) => existsSync(f));
   if (!name || !entryFile) throw new UsageError("usage: reprise replay --workflow <name> --since 7d --entry <file> [--status S] [--limit N]");
   const sinceMs = toMillisFlag(flags.since ?? "7d");
-  const limit = intFlag(flags.limit, "limit") ?? 10_000;
-  if (limit < 1) throw new UsageError(`--limit must be at least 1, got ${limit}`);
+  const limit = flags.limit ?? 10_000;
   const entry = await loadWorkflows(entryFile);
   const wf = entry.workflows.find((w) => w.name === name);
   if (!wf) throw new UsageError(`${entryFile} exports no workflow "${name}" (it has: ${entry.workflows.map((w) => w.name).join(", ")})`);
@@ -86,7 +84,13 @@ async function* recentHistories(
     if (recent.length === 0) return;
     const histories = await store.loadHistories(recent.map((r) => r.id));
     for (const run of recent) {
-      yield { runId: run.id, events: histories.get(run.id)?.events ?? [] };
+      // The histories hold references to large values; a replay reads the ones it reaches.
+      const loadPayload = async (id: string) => {
+        const text = (await store.loadPayloads(run.id, [id])).get(id);
+        if (text === undefined) throw new Error(`payload ${id} of run ${run.id} is not in the database`);
+        return JSON.parse(text) as unknown;
+      };
+      yield { runId: run.id, events: histories.get(run.id)?.events ?? [], loadPayload };
       if (++yielded >= filter.limit) return;
     }
     if (recent.length < page.length || page.length < PAGE) return;

@@ -1,20 +1,87 @@
 import { Client, formatInZone, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
-import { formatMillis, timetableOf } from "@reprise/sdk/engine";
-import { UsageError } from "./cli-error.js";
-import { openStore } from "./connection.js";
-import { intFlag, parseFlags, parseJsonArg } from "./flags.js";
+import { CATCHUP, formatMillis, OVERLAP, timetableOf } from "@reprise/sdk/engine";
+import { Option, type Command } from "commander";
+import { action, type ActionInput } from "./command-action.js";
+import { openStore, type ConnectionFlags } from "./connection.js";
+import { integer, parseJsonArg } from "./flags.js";
 import { loadEntry } from "./load-entry.js";
 import { style, table } from "./style.js";
 
 /** `reprise schedules <list|show|create|pause|resume|trigger|delete|backfill> …` */
-export async function schedulesCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  const command = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!command) throw new UsageError(`usage: reprise schedules <${Object.keys(SUBCOMMANDS).join("|")}> …`);
-  await command(rest);
+export function schedulesCommand(schedules: Command): void {
+  schedules.description("list, create, pause, trigger and backfill schedules");
+
+  schedules
+    .command("list")
+    .description("next fire times (in each schedule's zone), last outcome, paused")
+    .option("--workflow <name>", "only schedules of this workflow")
+    .option("--json", "print the schedules as JSON")
+    .action(action(list));
+
+  schedules
+    .command("show")
+    .description("the timetable and the recent slots: when each run started, how long it took")
+    .argument("<id>", "the schedule's id")
+    .option("--limit <n>", "at most this many recent slots", integer({ min: 1 }), 20)
+    .action(action(show));
+
+  schedules
+    .command("create")
+    .description("creates a schedule through the API (schedules declared in code come from the workers)")
+    .argument("<id>", "the schedule's id")
+    .requiredOption("--workflow <name>", "the workflow it starts")
+    .option("--cron <expr>", 'a cron expression: "0 9 * * 1-5", "@daily" (or --every)')
+    .option("--every <duration>", "a fixed interval: 15m, 1h (or --cron)")
+    .option("--timezone <zone>", "the zone the cron expression reads in: Europe/Paris", "UTC")
+    .addOption(new Option("--catchup <policy>", "what to run for slots missed while nothing ran").choices(CATCHUP))
+    .option("--catchup-window <duration>", "how far back missed slots are caught up")
+    .addOption(new Option("--overlap <policy>", "what a slot does while the previous run still runs").choices(OVERLAP))
+    .option("--input <json>", "the input of every run it starts, as a JSON object")
+    .option("--queue <name>", "the queue its runs wait in")
+    .option("--paused", "create it paused")
+    .action(action(create));
+
+  const byId = (name: string, description: string, fn: (client: Client, id: string) => Promise<string>) =>
+    schedules
+      .command(name)
+      .description(description)
+      .argument("<id>", "the schedule's id")
+      .action(
+        action<{ entry?: string }>(async ({ values, positionals: [id] }) => {
+          // With the workflows' code loaded, a triggered run's input is checked by its schema.
+          if (values.entry) await loadEntry(values.entry);
+          await withClient(values, async (client) => console.log(await fn(client, id!)));
+        }),
+      );
+  byId("pause", "stops it firing until it is resumed", async (client, id) => {
+    await client.schedules.pause(id);
+    return `schedule ${id} paused`;
+  });
+  byId("resume", "it fires again from the next slot on", async (client, id) => {
+    await client.schedules.resume(id);
+    return `schedule ${id} resumed: it fires from the next slot on (backfill what it missed if that should run)`;
+  });
+  byId("trigger", "starts a run now, outside the timetable; prints its id", async (client, id) => (await client.schedules.trigger(id)).id).option(
+    "--entry <file>",
+    "the file that exports the workflows: the run's input is checked by the workflow's schema",
+  );
+  byId("delete", "deletes the schedule (its runs stay)", async (client, id) => {
+    await client.schedules.delete(id);
+    return `schedule ${id} deleted (its runs stay)`;
+  });
+
+  schedules
+    .command("backfill")
+    .description("starts the runs of the slots in a range of dates (each once, however often it is run); shows progress")
+    .argument("<id>", "the schedule's id")
+    .requiredOption("--from <date>", "the first day: 2026-01-01 (or 2026-01-01T06:00), in the schedule's zone")
+    .requiredOption("--to <date>", "the last day, included")
+    .option("--batch-size <n>", "slots created per transaction", integer({ min: 1, max: 10_000 }))
+    .option("--entry <file>", "the file that exports the workflows: each slot's input is checked by the workflow's schema")
+    .action(action(backfill));
 }
 
-async function withClient<T>(flags: { "database-url"?: string | undefined; schema?: string | undefined }, fn: (client: Client) => Promise<T>): Promise<T> {
+async function withClient<T>(flags: ConnectionFlags, fn: (client: Client) => Promise<T>): Promise<T> {
   const store = await openStore(flags);
   const client = new Client({ store, migrate: false });
   try {
@@ -22,12 +89,6 @@ async function withClient<T>(flags: { "database-url"?: string | undefined; schem
   } finally {
     await store.close();
   }
-}
-
-function oneId(positionals: string[], usage: string): string {
-  const id = positionals[0];
-  if (!id || positionals.length > 1) throw new UsageError(`usage: reprise schedules ${usage}`);
-  return id;
 }
 
 /** `1h30m`, `45s`. */
@@ -69,153 +130,106 @@ function nextFireTimes(s: ScheduleInfo, count: number): string[] {
   return out.map((d) => formatInZone(d, s.timezone));
 }
 
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
-  async list(args) {
-    const { values } = parseFlags(args, { workflow: { type: "string" }, json: { type: "boolean" } });
-    await withClient(values, async (client) => {
-      const schedules = await client.schedules.list(values.workflow ? { workflow: values.workflow } : {});
-      if (values.json) {
-        console.log(JSON.stringify(schedules, null, 2));
-        return;
-      }
-      if (schedules.length === 0) {
-        console.log("no schedules");
-        return;
-      }
-      const rows = schedules.map((s) => [
-        s.id,
-        s.workflowName,
-        describeTimetable(s),
-        s.timezone,
-        s.paused ? style.yellow("paused") : (nextFireTimes(s, 1)[0] ?? "-"),
-        s.lastRun ? `${outcomeStyle(s.lastRun.status)}${s.lastSlotAt ? style.dim(` (${formatInZone(s.lastSlotAt, s.timezone)})`) : ""}` : style.dim("never ran"),
-        `${s.catchup}/${s.overlap}${s.source === "code" ? style.dim(" code") : ""}`,
-      ]);
-      console.log(table(rows, { header: ["id", "workflow", "schedule", "zone", "next", "last", "catchup/overlap"] }));
-    });
-  },
+async function list({ values }: ActionInput<{ workflow?: string; json?: boolean }>): Promise<void> {
+  await withClient(values, async (client) => {
+    const schedules = await client.schedules.list(values.workflow ? { workflow: values.workflow } : {});
+    if (values.json) {
+      console.log(JSON.stringify(schedules, null, 2));
+      return;
+    }
+    if (schedules.length === 0) {
+      console.log("no schedules");
+      return;
+    }
+    const rows = schedules.map((s) => [
+      s.id,
+      s.workflowName,
+      describeTimetable(s),
+      s.timezone,
+      s.paused ? style.yellow("paused") : (nextFireTimes(s, 1)[0] ?? "-"),
+      s.lastRun ? `${outcomeStyle(s.lastRun.status)}${s.lastSlotAt ? style.dim(` (${formatInZone(s.lastSlotAt, s.timezone)})`) : ""}` : style.dim("never ran"),
+      `${s.catchup}/${s.overlap}${s.source === "code" ? style.dim(" code") : ""}`,
+    ]);
+    console.log(table(rows, { header: ["id", "workflow", "schedule", "zone", "next", "last", "catchup/overlap"] }));
+  });
+}
 
-  async show(args) {
-    const { values, positionals } = parseFlags(args, { limit: { type: "string" } });
-    const id = oneId(positionals, "show <id> [--limit N]");
-    const limit = intFlag(values.limit, "limit") ?? 20;
-    await withClient(values, async (client) => {
-      const s = await client.schedules.get(id);
-      console.log(`${style.bold(s.id)}  ${s.workflowName}  ${describeTimetable(s)}  ${s.timezone}  ${s.paused ? style.yellow("paused") : style.green("active")}`);
-      console.log(style.dim(`catchup ${s.catchup} (window ${formatSpan(s.catchupWindow)}) · overlap ${s.overlap} · ${s.source === "code" ? "declared in code" : "created through the API"}`));
-      if (s.input) console.log(style.dim(`input ${JSON.stringify(s.input)}`));
-      const next = nextFireTimes(s, 5);
-      if (next.length) console.log(`next  ${next.join(", ")}`);
-      if (s.bufferedSlotAt) console.log(`buffered  ${formatInZone(s.bufferedSlotAt, s.timezone)} (waits for ${s.lastRun?.id})`);
-      const slots = await client.schedules.slots(id, { limit });
-      if (slots.length === 0) return;
-      console.log("");
-      const rows = slots.map((slot) => [
-        formatInZone(slot.slotAt, s.timezone),
-        slot.outcome,
-        slot.runId ? `${slot.runId} ${outcomeStyle(slot.runStatus ?? "pruned")}` : style.dim(slot.reason ?? ""),
-        slot.startDelayMs !== undefined ? formatMillis(Math.max(0, slot.startDelayMs)) : "",
-        slot.endedAt && slot.startedAt ? formatMillis(slot.endedAt.getTime() - slot.startedAt.getTime()) : "",
-      ]);
-      console.log(table(rows, { header: ["slot", "outcome", "run", "started after", "took"] }));
-    });
-  },
+async function show({ values, positionals: [id] }: ActionInput<{ limit: number }>): Promise<void> {
+  await withClient(values, async (client) => {
+    const s = await client.schedules.get(id!);
+    console.log(`${style.bold(s.id)}  ${s.workflowName}  ${describeTimetable(s)}  ${s.timezone}  ${s.paused ? style.yellow("paused") : style.green("active")}`);
+    console.log(style.dim(`catchup ${s.catchup} (window ${formatSpan(s.catchupWindow)}) · overlap ${s.overlap} · ${s.source === "code" ? "declared in code" : "created through the API"}`));
+    if (s.input) console.log(style.dim(`input ${JSON.stringify(s.input)}`));
+    const next = nextFireTimes(s, 5);
+    if (next.length) console.log(`next  ${next.join(", ")}`);
+    if (s.bufferedSlotAt) console.log(`buffered  ${formatInZone(s.bufferedSlotAt, s.timezone)} (waits for ${s.lastRun?.id})`);
+    const slots = await client.schedules.slots(id!, { limit: values.limit });
+    if (slots.length === 0) return;
+    console.log("");
+    const rows = slots.map((slot) => [
+      formatInZone(slot.slotAt, s.timezone),
+      slot.outcome,
+      slot.runId ? `${slot.runId} ${outcomeStyle(slot.runStatus ?? "pruned")}` : style.dim(slot.reason ?? ""),
+      slot.startDelayMs !== undefined ? formatMillis(Math.max(0, slot.startDelayMs)) : "",
+      slot.endedAt && slot.startedAt ? formatMillis(slot.endedAt.getTime() - slot.startedAt.getTime()) : "",
+    ]);
+    console.log(table(rows, { header: ["slot", "outcome", "run", "started after", "took"] }));
+  });
+}
 
-  async create(args) {
-    const { values, positionals } = parseFlags(args, {
-      workflow: { type: "string" },
-      cron: { type: "string" },
-      every: { type: "string" },
-      timezone: { type: "string" },
-      catchup: { type: "string" },
-      "catchup-window": { type: "string" },
-      overlap: { type: "string" },
-      input: { type: "string" },
-      queue: { type: "string" },
-      paused: { type: "boolean" },
-    });
-    const id = oneId(positionals, "create <id> --workflow W (--cron EXPR | --every 1h) [--timezone TZ] [--catchup none|latest|all] [--overlap P] [--input json]");
-    if (!values.workflow) throw new UsageError("reprise schedules create needs --workflow");
-    const input = parseJsonArg(values.input, "--input");
-    await withClient(values, async (client) => {
-      const s = await client.schedules.create({
-        id,
-        workflow: values.workflow!,
-        ...(values.cron !== undefined ? { cron: values.cron } : {}),
-        ...(values.every !== undefined ? { every: values.every } : {}),
-        ...(values.timezone ? { timezone: values.timezone } : {}),
-        ...(values.catchup ? { catchup: values.catchup as never } : {}),
-        ...(values["catchup-window"] ? { catchupWindow: values["catchup-window"] } : {}),
-        ...(values.overlap ? { overlap: values.overlap as never } : {}),
-        ...(input !== undefined ? { input: input as Record<string, unknown> } : {}),
-        ...(values.queue ? { queue: values.queue } : {}),
-        ...(values.paused ? { paused: true } : {}),
-      });
-      console.log(`schedule ${s.id} created: ${describeTimetable(s)} ${s.timezone}${s.paused ? ", paused" : `, next ${nextFireTimes(s, 1)[0]}`}`);
-    });
-  },
+interface CreateFlags {
+  workflow: string;
+  cron?: string;
+  every?: string;
+  timezone: string;
+  catchup?: (typeof CATCHUP)[number];
+  "catchup-window"?: string;
+  overlap?: (typeof OVERLAP)[number];
+  input?: string;
+  queue?: string;
+  paused?: boolean;
+}
 
-  async pause(args) {
-    const { values, positionals } = parseFlags(args, {});
-    const id = oneId(positionals, "pause <id>");
-    await withClient(values, async (client) => {
-      await client.schedules.pause(id);
-      console.log(`schedule ${id} paused`);
+async function create({ values, positionals: [id] }: ActionInput<CreateFlags>): Promise<void> {
+  const input = parseJsonArg(values.input, "--input");
+  await withClient(values, async (client) => {
+    const s = await client.schedules.create({
+      id: id!,
+      workflow: values.workflow,
+      ...(values.cron !== undefined ? { cron: values.cron } : {}),
+      ...(values.every !== undefined ? { every: values.every } : {}),
+      timezone: values.timezone,
+      ...(values.catchup ? { catchup: values.catchup } : {}),
+      ...(values["catchup-window"] ? { catchupWindow: values["catchup-window"] } : {}),
+      ...(values.overlap ? { overlap: values.overlap } : {}),
+      ...(input !== undefined ? { input: input as Record<string, unknown> } : {}),
+      ...(values.queue ? { queue: values.queue } : {}),
+      ...(values.paused ? { paused: true } : {}),
     });
-  },
+    console.log(`schedule ${s.id} created: ${describeTimetable(s)} ${s.timezone}${s.paused ? ", paused" : `, next ${nextFireTimes(s, 1)[0]}`}`);
+  });
+}
 
-  async resume(args) {
-    const { values, positionals } = parseFlags(args, {});
-    const id = oneId(positionals, "resume <id>");
-    await withClient(values, async (client) => {
-      await client.schedules.resume(id);
-      console.log(`schedule ${id} resumed: it fires from the next slot on (backfill what it missed if that should run)`);
+async function backfill({ values, positionals: [id] }: ActionInput<{ from: string; to: string; "batch-size"?: number; entry?: string }>): Promise<void> {
+  const batchSize = values["batch-size"];
+  // With the workflows' code loaded, each slot's input is checked by the workflow's schema.
+  if (values.entry) await loadEntry(values.entry);
+  await withClient(values, async (client) => {
+    const bar = progressBar(id!);
+    const result = await client.schedules.backfill(id!, {
+      from: values.from,
+      to: values.to,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      onProgress: bar.update,
     });
-  },
-
-  async trigger(args) {
-    const { values, positionals } = parseFlags(args, { entry: { type: "string" } });
-    const id = oneId(positionals, "trigger <id> [--entry file]");
-    if (values.entry) await loadEntry(values.entry);
-    await withClient(values, async (client) => {
-      const handle = await client.schedules.trigger(id);
-      console.log(handle.id);
-    });
-  },
-
-  async delete(args) {
-    const { values, positionals } = parseFlags(args, {});
-    const id = oneId(positionals, "delete <id>");
-    await withClient(values, async (client) => {
-      await client.schedules.delete(id);
-      console.log(`schedule ${id} deleted (its runs stay)`);
-    });
-  },
-
-  async backfill(args) {
-    const { values, positionals } = parseFlags(args, { from: { type: "string" }, to: { type: "string" }, "batch-size": { type: "string" }, entry: { type: "string" } });
-    const id = oneId(positionals, "backfill <id> --from 2026-01-01 --to 2026-01-07 [--batch-size N] [--entry file]");
-    if (!values.from || !values.to) throw new UsageError("reprise schedules backfill needs --from and --to (dates like 2026-01-01, in the schedule's zone)");
-    const batchSize = intFlag(values["batch-size"], "batch-size");
-    // With the workflows' code loaded, each slot's input is checked by the workflow's schema.
-    if (values.entry) await loadEntry(values.entry);
-    await withClient(values, async (client) => {
-      const bar = progressBar(id);
-      const result = await client.schedules.backfill(id, {
-        from: values.from!,
-        to: values.to!,
-        ...(batchSize !== undefined ? { batchSize } : {}),
-        onProgress: bar.update,
-      });
-      bar.done();
-      const { timezone } = await client.schedules.get(id);
-      console.log(
-        `backfill of ${id} from ${formatInZone(result.from, timezone)} to ${formatInZone(result.to, timezone)}: ${result.total} slots: ` +
-          `${style.green(`${result.created} created`)}, ${result.existed} already existed, ${result.skipped} skipped (not due yet)`,
-      );
-    });
-  },
-};
+    bar.done();
+    const { timezone } = await client.schedules.get(id!);
+    console.log(
+      `backfill of ${id} from ${formatInZone(result.from, timezone)} to ${formatInZone(result.to, timezone)}: ${result.total} slots: ` +
+        `${style.green(`${result.created} created`)}, ${result.existed} already existed, ${result.skipped} skipped (not due yet)`,
+    );
+  });
+}
 
 /** A progress bar on a terminal; a plain line per batch otherwise (logs, CI). */
 function progressBar(id: string): { update: (p: BackfillProgress) => void; done: () => void } {

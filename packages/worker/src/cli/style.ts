@@ -34,3 +34,27 @@ export function table(rows: readonly string[][], options: { header?: string[] } 
     )
     .join("\n");
 }
+
+/**
+ * How wide output may be: the terminal's width, else `COLUMNS`, else 120 (a file or a
+ * pipe has no width; a line of 120 still reads in most viewers).
+ */
+export function outputWidth(): number {
+  if (process.stdout.isTTY && process.stdout.columns) return process.stdout.columns;
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 120;
+}
+
+/** `text` on one line, cut to `max` characters with an ellipsis when it was longer. */
+export function cut(text: string, max: number): string {
+  const line = text.replace(/\s*\n\s*/g, " ");
+  return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** The width left for the last column of {@link table} once the others take theirs, in `total`. */
+export function roomForLast(rows: readonly string[][], total: number): number {
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  let used = 0;
+  for (let i = 0; i < columns - 1; i++) used += Math.max(0, ...rows.map((r) => width(r[i] ?? ""))) + 2;
+  return total - used;
+}

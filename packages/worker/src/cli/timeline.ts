@@ -1,4 +1,4 @@
-import { type HistoryEvent, type SerializedError } from "@reprise/sdk";
+import { type HistoryEvent, type InFlightStep, type SerializedError } from "@reprise/sdk";
 import { formatMillis } from "@reprise/sdk/engine";
 import { style, table } from "./style.js";
 
@@ -14,9 +14,18 @@ export interface TimelineRow {
   at: Date;
   detail: string;
   /** Failed attempts and other sub-lines. */
-  notes: string[];
+  notes: TimelineNote[];
   /** A line that must stand out (a divergence found by replay), shown under the row. */
   alert?: string;
+}
+
+/** A line under a row: a failed attempt (with where it threw), where the row's error was thrown, an event. */
+export interface TimelineNote {
+  text: string;
+  /** Where this attempt's error was thrown, printed under it: `at chargeCard (src/pay.ts:12:9)`. */
+  at?: string | undefined;
+  /** The attempt that ended the step: the row's own error (until a retry reopens the step). */
+  last?: boolean;
 }
 
 const RUN_LEVEL: Record<string, string> = {
@@ -48,10 +57,23 @@ export function errorLine(error: SerializedError | undefined): string {
 export function errorOrigin(error: SerializedError | undefined): string | undefined {
   let innermost = error;
   for (let depth = 0; innermost?.cause && depth < 8; depth++) innermost = innermost.cause;
-  const frames = innermost?.stack?.split("\n").filter((l) => /^\s+at /.test(l)) ?? [];
+  const frames = innermost?.stack?.split("\n").filter((l) => /^\s+at .*:\d+:\d+\)?$/.test(l)) ?? [];
   const frame = frames.find((l) => !/node:internal|node_modules|\/packages\/(sdk|worker|store)\/(dist|src)\//.test(l))?.trim();
   // Paths under the current directory read better relative: `at charge (src/pay.ts:12:9)`.
-  return frame?.replace(`file://${process.cwd()}/`, "").replace(`${process.cwd()}/`, "");
+  return frame && readableFrame(frame).replace(`file://${process.cwd()}/`, "").replace(`${process.cwd()}/`, "");
+}
+
+/**
+ * `at chargeCard (src/pay.ts:12:9)`; only the place for a function V8 named by guessing:
+ * an arrow passed to `ctx.step` is `<anonymous>`, or gets a name made of the call and of
+ * the keys of the options that follow it (`ctx.step.retry.maxAttempts`), which reads as
+ * if the options had thrown.
+ */
+function readableFrame(frame: string): string {
+  const match = /^at (?:async )?(.+?) \((.+)\)$/.exec(frame);
+  if (!match) return frame;
+  const [, name, place] = match;
+  return /<anonymous>$/.test(name!) || /^[a-z_$][\w$]*\.[\w$.]+$/.test(name!) ? `at ${place}` : frame;
 }
 
 function summary(value: unknown, max = 60): string {
@@ -104,9 +126,38 @@ export function buildTimeline(events: readonly HistoryEvent[]): TimelineRow[] {
   return rows;
 }
 
+/**
+ * Shows the step attempts in flight in the timeline: a running step has no event yet (or
+ * only its failed attempts), so its row is added, or its `retrying` row says `running`.
+ * An attempt the history already shows ended (the snapshot is up to a second old) is left out.
+ */
+export function markInFlight(rows: TimelineRow[], steps: readonly InFlightStep[], now: Date): void {
+  for (const s of steps) {
+    const row = rows.find((r) => r.position === s.position);
+    if (row && (row.status !== "retrying" || (row.attempts ?? 0) >= s.attempt)) continue;
+    const running: TimelineRow = row ?? {
+      seq: Number.MAX_SAFE_INTEGER,
+      position: s.position,
+      call: "step",
+      name: s.name,
+      status: "",
+      attempts: null,
+      durationMs: null,
+      at: s.startedAt,
+      detail: "",
+      notes: [],
+    };
+    running.status = "running";
+    running.attempts = s.attempt;
+    running.durationMs = Math.max(0, now.getTime() - s.startedAt.getTime());
+    running.detail = `in flight on ${s.workerId}`;
+    if (!row) rows.push(running);
+  }
+}
+
 function origin(r: TimelineRow, error: SerializedError | undefined): void {
   const at = errorOrigin(error);
-  if (at) r.notes.push(at);
+  if (at) r.notes.push({ text: at });
 }
 
 function row(event: HistoryEvent, call: string, name: string, status: string, detail: string): TimelineRow {
@@ -115,7 +166,13 @@ function row(event: HistoryEvent, call: string, name: string, status: string, de
 
 function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): void {
   // The call failed for good, then a manual retry reopened it: keep that failure in sight.
-  if (r.status === "failed") r.notes.push(`${r.attempts === null ? "" : `attempt ${r.attempts} `}failed: ${r.detail} · gave up; reopened by a retry`);
+  if (r.status === "failed") {
+    const last = r.notes.find((n) => n.last);
+    if (last) {
+      last.text += "; reopened by a retry";
+      last.last = false;
+    } else r.notes.push({ text: `${r.attempts === null ? "" : `attempt ${r.attempts} `}failed: ${r.detail} · gave up; reopened by a retry` });
+  }
   switch (event.kind) {
     case "StepCompleted":
       r.call = "step";
@@ -129,9 +186,10 @@ function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): voi
       r.status = "retrying";
       r.attempts = p.attempt ?? null;
       r.durationMs = p.durationMs ?? null;
-      r.notes.push(
-        `attempt ${p.attempt} failed${typeof p.durationMs === "number" ? ` after ${formatMillis(p.durationMs)}` : ""}: ${errorLine(p.error)} · retried in ${formatMillis(p.delayMs ?? 0)}`,
-      );
+      r.notes.push({
+        text: `attempt ${p.attempt} failed${typeof p.durationMs === "number" ? ` after ${formatMillis(p.durationMs)}` : ""}: ${errorLine(p.error)} · retried in ${formatMillis(p.delayMs ?? 0)}`,
+        at: errorOrigin(p.error),
+      });
       break;
     case "StepFailed":
       r.call = "step";
@@ -139,7 +197,9 @@ function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): voi
       r.attempts = p.attempts ?? null;
       r.durationMs = p.durationMs ?? r.durationMs;
       r.detail = errorLine(p.error);
-      origin(r, p.error);
+      // Each attempt is listed with where it threw, this one too: a frame under the row
+      // alone would read as the earlier attempt's.
+      r.notes.push({ text: `attempt ${r.attempts ?? "?"} failed: ${r.detail} · gave up`, at: errorOrigin(p.error), last: true });
       break;
     case "DeadLettered":
       r.status = "dead-lettered";
@@ -196,7 +256,7 @@ function apply(r: TimelineRow, event: HistoryEvent, p: Record<string, any>): voi
       r.detail = summary(p.value);
       break;
     default:
-      r.notes.push(event.kind);
+      r.notes.push({ text: event.kind });
   }
 }
 
@@ -206,6 +266,7 @@ const STATUS_STYLE: Record<string, (text: string) => string> = {
   fired: style.green,
   recorded: style.dim,
   started: style.blue,
+  running: style.blue,
   failed: style.red,
   "timed out": style.red,
   cancelled: style.yellow,
@@ -230,7 +291,16 @@ export function renderTimeline(rows: readonly TimelineRow[]): string {
   const out: string[] = [lines[0]!];
   rows.forEach((r, i) => {
     out.push(lines[i + 1]!);
-    for (const note of r.notes) out.push(style.dim(`     ↳ ${note}`));
+    // A step that failed at its only attempt: the row says the error, the note only where it was thrown.
+    const alone = r.status === "failed" && r.notes.length === 1 && r.notes[0]!.last;
+    for (const note of r.notes) {
+      if (alone) {
+        if (note.at) out.push(style.dim(`     ↳ ${note.at}`));
+        continue;
+      }
+      out.push(style.dim(`     ↳ ${note.text}`));
+      if (note.at) out.push(style.dim(`         ${note.at}`));
+    }
     if (r.alert) out.push(style.red(style.bold(`     ✗ ${r.alert}`)));
   });
   return out.join("\n");

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
-import { ValidationError, type Client, type RunStatus } from "@reprise/sdk";
-import { formatInZone } from "@reprise/sdk";
+import { ValidationError, type AlertStatus, type Client, type RunStatus } from "@reprise/sdk";
+import { formatInZone, toMillis } from "@reprise/sdk";
 import { timetableOf, toRunInfo } from "@reprise/sdk/engine";
 import type { Store } from "@reprise/store";
 import { HttpError, jsonBody, sendJson, type DashboardRequest } from "./http.js";
@@ -24,6 +24,7 @@ interface RouteContext {
 
 const STATUSES: readonly RunStatus[] = ["queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"];
 const PAGE = 50;
+const ALERT_STATUSES: readonly AlertStatus[] = ["open", "acknowledged", "resolved"];
 
 function route(method: Route["method"], path: string, handle: Route["handle"], streams = false): Route {
   const keys: string[] = [];
@@ -54,6 +55,13 @@ function field(body: Record<string, unknown>, name: string): string | undefined 
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw new ValidationError(`${name} must be a string`);
   return value;
+}
+
+const BUCKETS_MS = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 86_400_000];
+
+/** A bucket size that cuts the window into at most about 60 bars. */
+function bucketFor(windowMs: number): number {
+  return BUCKETS_MS.find((b) => windowMs / b <= 60) ?? 86_400_000;
 }
 
 /** The next fire times of a schedule, in its zone, for the schedules page. */
@@ -170,6 +178,33 @@ export function apiRoutes(store: Store, client: Client): Route[] {
       return { deadLetters: await client.deadLetters({ ...(runId ? { runId } : {}), ...(workflow ? { workflow } : {}) }) };
     }),
     route("POST", "/api/dead-letters/:id/redrive", async ({ params }) => ({ id: (await client.retryDeadLetter(params.id!)).id })),
+    route("GET", "/api/stats", async ({ req }) => {
+      const since = stringParam(req.query, "since") ?? "24h";
+      const workflow = stringParam(req.query, "workflow");
+      let windowMs: number;
+      try {
+        windowMs = toMillis(since);
+      } catch {
+        throw new ValidationError(`since must be a duration such as 24h or 7d, got ${JSON.stringify(since)}`);
+      }
+      if (windowMs <= 0 || windowMs > 366 * 86_400_000) throw new ValidationError("since must be more than 0 and at most a year");
+      const bucketMs = bucketFor(windowMs);
+      const [stats, series] = await Promise.all([
+        client.stats({ since, ...(workflow ? { workflow } : {}) }),
+        store.runSeries({ since: new Date(Date.now() - windowMs), bucketMs, workflow }),
+      ]);
+      return { stats, series, bucketMs };
+    }),
+    route("GET", "/api/alerts", async ({ req }) => {
+      const status = stringParam(req.query, "status");
+      if (status !== undefined && !ALERT_STATUSES.includes(status as AlertStatus)) throw new ValidationError(`unknown alert status ${JSON.stringify(status)}`);
+      return { alerts: await client.alerts.list({ ...(status ? { status: status as AlertStatus } : {}), limit: 200 }) };
+    }),
+    route("POST", "/api/alerts/:id/ack", async ({ params, body }) => {
+      const by = field(await body(), "by");
+      return { alert: await client.alerts.ack(params.id!, by ? { by } : {}) };
+    }),
+    route("POST", "/api/alerts/:id/resolve", async ({ params }) => ({ alert: await client.alerts.resolve(params.id!) })),
   ];
 }
 

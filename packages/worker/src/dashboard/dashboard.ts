@@ -22,6 +22,7 @@ export interface DashboardOptions {
 /** A Node request handler, plus `close()` to end its live streams. */
 export interface DashboardHandler {
   (req: IncomingMessage, res: ServerResponse): void;
+  /** Ends the live streams (server-sent events) of open pages. */
   close(): void;
 }
 

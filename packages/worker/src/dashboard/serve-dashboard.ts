@@ -18,6 +18,7 @@ export interface ServeDashboardOptions {
 export interface ServedDashboard {
   readonly url: string;
   readonly server: Server;
+  /** Stops the server and ends its connections. */
   close(): Promise<void>;
 }
 

@@ -98,6 +98,7 @@ export class Scheduler {
     this.loop ??= this.run();
   }
 
+  /** Stops ticking; resolves once a tick in progress has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();

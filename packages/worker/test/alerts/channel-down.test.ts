@@ -98,5 +98,6 @@ test("reprise alerts list --json, ack --by and resolve; bad input is one line an
   expect(await cli("alerts", "ack")).toEqual({ code: 2, out: "", err: "reprise: usage: reprise alerts ack <id> [--by NAME]" });
   expect(await cli("alerts", "resolve", "424242")).toEqual({ code: 1, out: "", err: 'reprise: no alert with id "424242"' });
   expect(await cli("alerts", "list", "--status", "closed")).toEqual({ code: 2, out: "", err: 'reprise: --status must be one of open, acknowledged, resolved, got "closed"' });
-  expect((await cli("alerts", "silence")).err).toBe("reprise: usage: reprise alerts <list|ack|resolve> …");
+  // An unknown command is named, before the usage line.
+  expect((await cli("alerts", "silence")).err).toBe("reprise: unknown command 'silence'; usage: reprise alerts <list|ack|resolve> …");
 });

@@ -60,7 +60,6 @@ test("an evaluation that fails before it commits leaves its facts in the inbox a
   const store = createStore({ connectionString: db.url, schema: db.schema });
   try {
     await store.alerts.register([{ id: "probe", kind: "RunFailed" }]);
-    const before = await client.alerts.list();
     await runToEnd(client, workflows[0]!);
     const crash = store.alerts.evaluate(["probe"], async (tx) => {
       const facts = await tx.takeInbox(["probe"], 10);
@@ -75,7 +74,8 @@ test("an evaluation that fails before it commits leaves its facts in the inbox a
     await expect(crash).rejects.toThrow("the process died here");
     const [left] = await db.sql<{ n: string }>(`SELECT count(*) AS n FROM "${db.schema}".alert_inbox WHERE rule = 'probe'`);
     expect(left!.n).toBe("1");
-    expect(await client.alerts.list()).toHaveLength(before.length);
+    // Nothing of the crashed evaluation is written (the workers' own rules may alert on the run meanwhile).
+    expect((await client.alerts.list()).filter((a) => a.rule === "probe")).toEqual([]);
     // Evaluated again, it is taken once.
     const again = await store.alerts.evaluate(["probe"], (tx) => tx.takeInbox(["probe"], 10));
     expect(again.ran && again.value).toHaveLength(1);

@@ -51,6 +51,18 @@ const fanout = workflow({ name: "fan-out" }, async (ctx) => {
   return deadLettered.length;
 });
 
+const paging = workflow({ name: "pages-someone" }, async (ctx) =>
+  ctx.step("call-vendor", ({ log }) => {
+    log.error("vendor answered 503");
+    throw new NonRetryableError("vendor is down");
+  }),
+);
+
+let openGate: () => void = () => undefined;
+const gated = workflow({ name: "gated" }, async (ctx) =>
+  ctx.step("wait-for-gate", () => new Promise<string>((resolve) => (openGate = () => resolve("through")))),
+);
+
 let worker: Worker;
 let served: ServedDashboard;
 let browser: Browser;
@@ -59,7 +71,19 @@ const dialogs: string[] = [];
 
 beforeAll(async () => {
   await store.migrate();
-  worker = new Worker({ store, workflows: [charge, pipeline, approval, hostile, fanout], pollInterval: "50ms", logger: silentLogger, migrate: false });
+  worker = new Worker({
+    store,
+    workflows: [charge, pipeline, approval, hostile, fanout, paging, gated],
+    progressInterval: "100ms",
+    pollInterval: "50ms",
+    logger: silentLogger,
+    migrate: false,
+    alerts: {
+      channels: { audit: async () => undefined },
+      rules: [{ id: "vendor-down", on: "run.failed", workflows: ["pages-someone"], severity: "high", notify: ["audit"], escalateAfter: "1h" }],
+      interval: "100ms",
+    },
+  });
   await worker.start();
   served = await serveDashboard({ store, port: 0 });
   browser = await launchBrowser();
@@ -137,6 +161,44 @@ test("a dead letter is redriven from the page", async () => {
   await page.waitForURL((url) => url.pathname.includes("-redrive-"));
   const redriveId = decodeURIComponent(new URL(page.url()).pathname.slice("/runs/".length));
   expect(await client.result(redriveId, { timeout: "10s" })).toBe(0);
+});
+
+test("an alert is acknowledged from the page", async () => {
+  const handle = await client.start(paging, undefined);
+  await handle.result({ timeout: "10s" }).catch(() => undefined);
+  await expect.poll(async () => (await client.alerts.list({ status: "open" })).filter((a) => a.runId === handle.id).length, { timeout: 10_000 }).toBe(1);
+  await page.goto(`${served.url}/alerts`);
+  const row = page.locator("[data-testid=alert-row]").filter({ hasText: handle.id });
+  expect(await row.textContent()).toContain("vendor is down");
+  await row.locator("[data-testid=ack]").click();
+  await row.locator("[data-testid=alert-status]", { hasText: "acknowledged" }).waitFor();
+  const [alert] = (await client.alerts.list()).filter((a) => a.runId === handle.id);
+  expect(alert).toMatchObject({ status: "acknowledged", acknowledgedBy: "dashboard" });
+});
+
+test("a run's page shows the step in flight: its attempt, its worker and how long it has run", async () => {
+  const handle = await client.start(gated, undefined);
+  await expect.poll(async () => (await handle.status()).currentStep?.name, { timeout: 10_000 }).toBe("wait-for-gate");
+  await page.goto(`${served.url}/runs/${handle.id}`);
+  const inFlight = page.locator("[data-testid=in-flight]");
+  await inFlight.waitFor();
+  const text = await inFlight.textContent();
+  expect(text).toContain("wait-for-gate");
+  expect(text).toContain("attempt 1");
+  expect(text).toContain(worker.id);
+  openGate();
+  await page.locator("h1 [data-testid=status]", { hasText: "completed" }).waitFor({ timeout: 15_000 });
+  expect(await inFlight.count()).toBe(0);
+});
+
+test("the charts show success rate, throughput, retries and time to recovery from the log", async () => {
+  await page.goto(`${served.url}/charts?since=1h`);
+  for (const chart of ["chart-success", "chart-throughput", "chart-retries", "chart-recovery"]) await page.locator(`[data-testid=${chart}]`).waitFor();
+  // The runs of the tests before this one: charge-card failed, then completed after its retry.
+  const row = page.locator("[data-testid=stats-table] tr").filter({ hasText: "charge-card" });
+  expect(await row.textContent()).toContain("50.0%");
+  expect(await page.locator("[data-testid=chart-throughput] rect").count()).toBeGreaterThan(0);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-charts.png"), fullPage: true });
 });
 
 test("names and errors a workflow recorded are shown as text: nothing they hold runs in the page", async () => {

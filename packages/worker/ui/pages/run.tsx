@@ -152,6 +152,16 @@ export function RunPage(props: { runId: string }) {
         ) : null}
       </dl>
       <Actions detail={d} reload={detail.reload} />
+      {!ended && run.stepsInFlight?.length ? (
+        <div class="inflight" data-testid="in-flight">
+          {run.stepsInFlight.map((s) => (
+            <div>
+              Running now: step <strong>{s.name}</strong> (position {s.position}), attempt {s.attempt}, on worker <span class="mono">{s.workerId}</span>, for{" "}
+              {duration(Date.now() - Date.parse(s.startedAt))}
+            </div>
+          ))}
+        </div>
+      ) : null}
       {run.error ? (
         <>
           <h2>Error</h2>
