@@ -18,6 +18,8 @@ export type {
 export { migrateSchema, loadMigrations } from "./migrate.js";
 export type { Migration, MigrateOptions } from "./migrate.js";
 export type { Listener, ListenOptions } from "./listener.js";
+export { pgConnection } from "./multi-host.js";
+export type { PgConnection } from "./multi-host.js";
 export { StoreError, StoreErrorCode, isConnectionError, isDataError, isRefusedValue, isUniqueViolation } from "./errors.js";
 export { TERMINAL_STATUSES } from "./run-status.js";
 export type { NewRun } from "./queries/start-runs.js";

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgConnection } from "./multi-host.js";
 
 /** Options of the LISTEN connection behind {@link Store.listen}. */
 export interface ListenOptions {
@@ -49,7 +50,8 @@ export function listen(options: ListenOptions): Listener {
 
   const connect = async () => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: options.connectionString });
+    const { Client, config } = pgConnection(options.connectionString);
+    const c: pg.Client = new Client(config);
     client = c;
     const onLost = (error?: Error) => {
       if (client !== c) return;

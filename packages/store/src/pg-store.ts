@@ -5,6 +5,7 @@ import { StoreError, StoreErrorCode } from "./errors.js";
 import { channelOf, quoteSchema } from "./identifiers.js";
 import { listen, type Listener, type ListenOptions } from "./listener.js";
 import { migrateSchema, type MigrateOptions } from "./migrate.js";
+import { isMultiHost, parseHosts, pgConnection } from "./multi-host.js";
 import { activeChildren, cancelRun, type CancelResult } from "./operations/cancel-run.js";
 import { forkRun, type ForkResult } from "./operations/fork-run.js";
 import { retryRun, type RetryResult } from "./operations/retry-run.js";
@@ -84,7 +85,7 @@ export class PgStore implements Store {
     this.channel = channelOf(this.schema);
     this.connectionString = options.connectionString;
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
+    this.pool = options.pool ?? poolOf(options.connectionString!, { max: options.poolSize ?? 10 });
     guard(this.pool);
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) }).withSchema(this.schema) as unknown as Kysely<Database>;
     this.schedules = new PgSchedules(this.pool, this.db, this.s);
@@ -173,7 +174,7 @@ export class PgStore implements Store {
   private leases(): pg.Pool {
     if (!this.connectionString) return this.pool;
     if (!this.leasePool) {
-      this.leasePool = new pg.Pool({ connectionString: this.connectionString, max: 2, options: CLAIM_SESSION });
+      this.leasePool = poolOf(this.connectionString, { max: 2, options: CLAIM_SESSION });
       guard(this.leasePool);
     }
     return this.leasePool;
@@ -439,6 +440,7 @@ export class PgStore implements Store {
 function checkConnectionString(text: string): void {
   if (typeof text !== "string" || text.trim() === "") throw new StoreError(StoreErrorCode.InvalidArgument, "the connection string is empty");
   if (text.startsWith("/")) return;
+  if (isMultiHost(text)) return void parseHosts(text);
   let url: URL;
   try {
     url = new URL(text);
@@ -448,6 +450,12 @@ function checkConnectionString(text: string): void {
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     throw new StoreError(StoreErrorCode.InvalidArgument, `the connection string is not a postgres:// URL (it starts with ${url.protocol}//)`);
   }
+}
+
+/** A pool on `connectionString`, which may name several hosts (see pgConnection). */
+function poolOf(connectionString: string, config: pg.PoolConfig): pg.Pool {
+  const { Client, config: connection } = pgConnection(connectionString);
+  return new pg.Pool({ ...connection, ...config, Client });
 }
 
 /** The text without a password, for an error message. */
