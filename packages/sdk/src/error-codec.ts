@@ -43,10 +43,25 @@ export interface SerializedError {
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   if (typeof thrown === "string") return new Error(thrown);
+  return new Error(`non-error thrown: ${describeThrown(thrown)}`);
+}
+
+/**
+ * Words for a thrown value that is not an Error. Never throws: a value JSON cannot hold (a
+ * BigInt, a cycle, nesting too deep) and String() cannot either (an object without a
+ * prototype) is named by its type, so that the failure is still recorded and retried.
+ */
+function describeThrown(thrown: unknown): string {
   try {
-    return new Error(`non-error thrown: ${JSON.stringify(thrown)}`);
+    const text = JSON.stringify(thrown);
+    if (text !== undefined) return text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text;
   } catch {
-    return new Error(`non-error thrown: ${String(thrown)}`);
+    // JSON cannot hold it: try its own words.
+  }
+  try {
+    return String(thrown);
+  } catch {
+    return Object.prototype.toString.call(thrown);
   }
 }
 

@@ -46,11 +46,11 @@ afterAll(async () => {
   await client.close();
 });
 
-// Today toError() calls String() on what JSON cannot describe, which throws for this value:
-// the TypeError escapes the step machinery, no StepAttemptFailed or StepFailed is written,
-// the retry policy is skipped (1 attempt of 2), the workflow catches a bare TypeError, and the
-// completed run's history no longer replays (the replay meets a step the log never recorded).
-test.fails("a step that throws a value neither JSON nor String() can describe fails with StepFailedError after its attempts, and its history replays", async () => {
+// toError() used to call String() on what JSON cannot describe, which throws for this value:
+// the TypeError escaped the step machinery, no StepAttemptFailed or StepFailed was written,
+// the retry policy was skipped (1 attempt of 2), and the completed run's history no longer
+// replayed. It now names such a value by its type.
+test("a step that throws a value neither JSON nor String() can describe fails with StepFailedError after its attempts, and its history replays", async () => {
   const handle = await client.start(throwsIndescribable, undefined);
   expect(await handle.result({ timeout: "10s" })).toBe("StepFailedError");
   expect(attempts).toBe(2);
