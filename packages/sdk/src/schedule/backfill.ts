@@ -5,7 +5,7 @@ import type { StoredSchedule } from "@reprise/store";
 import type { ScheduleClientHost } from "./schedule-host.js";
 import { scheduledInput, slotRun } from "./slot-run.js";
 import { timetableOf } from "./timetable.js";
-import { parseScheduleTime } from "./zoned-time.js";
+import { formatInZone, parseScheduleTime } from "./zoned-time.js";
 
 /** A backfill enumerates its slots first (for the progress total); beyond this, split the range. */
 export const MAX_BACKFILL_SLOTS = 100_000;
@@ -19,7 +19,11 @@ export async function backfill(host: ScheduleClientHost, row: StoredSchedule, op
   const id = row.id;
   const from = parseScheduleTime(options?.from, row.timezone, "start", "backfill --from");
   const to = parseScheduleTime(options?.to, row.timezone, "end", "backfill --to");
-  if (to < from) throw new ValidationError(`backfill of schedule "${id}": --to (${to.toISOString()}) is before --from (${from.toISOString()})`);
+  if (to < from) {
+    // In the words the caller used: a date as typed, a time in the schedule's zone.
+    const said = (given: unknown, at: Date) => (typeof given === "string" ? given : formatInZone(at, row.timezone));
+    throw new ValidationError(`backfill of schedule "${id}": --to ${said(options.to, to)} is before --from ${said(options.from, from)}`);
+  }
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw new ValidationError(`backfill batchSize must be an integer from 1 to 10000, got ${String(options.batchSize)}`);

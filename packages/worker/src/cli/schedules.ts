@@ -1,3 +1,4 @@
+import type { Store } from "@reprise/store";
 import { Client, formatInZone, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
 import { CATCHUP, formatMillis, OVERLAP, timetableOf } from "@reprise/sdk/engine";
 import { Option, type Command } from "commander";
@@ -81,11 +82,11 @@ export function schedulesCommand(schedules: Command): void {
     .action(action(backfill));
 }
 
-async function withClient<T>(flags: ConnectionFlags, fn: (client: Client) => Promise<T>): Promise<T> {
+async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(flags);
   const client = new Client({ store, migrate: false });
   try {
-    return await fn(client);
+    return await fn(client, store);
   } finally {
     await store.close();
   }
@@ -192,7 +193,7 @@ interface CreateFlags {
 
 async function create({ values, positionals: [id] }: ActionInput<CreateFlags>): Promise<void> {
   const input = parseJsonArg(values.input, "--input");
-  await withClient(values, async (client) => {
+  await withClient(values, async (client, store) => {
     const s = await client.schedules.create({
       id: id!,
       workflow: values.workflow,
@@ -207,6 +208,10 @@ async function create({ values, positionals: [id] }: ActionInput<CreateFlags>): 
       ...(values.paused ? { paused: true } : {}),
     });
     console.log(`schedule ${s.id} created: ${describeTimetable(s)} ${s.timezone}${s.paused ? ", paused" : `, next ${nextFireTimes(s, 1)[0]}`}`);
+    // Only a worker that has the workflow fires its slots: say so when none ever declared it.
+    if (!(await store.fleet.declared([values.workflow])).has(values.workflow)) {
+      console.error(style.yellow(`no worker has declared workflow "${values.workflow}" yet: its slots fire once a worker that has it starts`));
+    }
   });
 }
 

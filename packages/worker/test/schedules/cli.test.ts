@@ -105,3 +105,13 @@ test("the reprise binary exits non-zero on a bad cron expression", () => {
   expect(result.status).toBe(1);
   expect(result.stderr.trim()).toBe('reprise: schedule "x": cron expression "0 0 31 2 *" never fires');
 });
+
+test("a reversed backfill range is said in the dates typed, and a schedule of a workflow no worker declared gets a warning", async () => {
+  await client.schedules.create({ id: "cli-daily", workflow: report, cron: "@daily", timezone: "America/New_York" });
+  const reversed = await cli("schedules", "backfill", "cli-daily", "--from", "2026-01-07", "--to", "2026-01-01");
+  expect(reversed.code).not.toBe(0);
+  expect(reversed.err).toBe('reprise: backfill of schedule "cli-daily": --to 2026-01-01 is before --from 2026-01-07');
+  const created = await cli("schedules", "create", "cli-nobody", "--workflow", "nobody-declared-this", "--cron", "@hourly");
+  expect(created.code).toBe(0);
+  expect(created.err).toContain('no worker has declared workflow "nobody-declared-this" yet');
+});
