@@ -95,8 +95,6 @@ export type {
 export {
   RepriseError,
   ErrorCode,
-  NonRetryableError,
-  RetryableError,
   ValidationError,
   SerializationError,
   StepFailedError,
@@ -118,6 +116,7 @@ export {
   ScheduleExistsError,
   AlertNotFoundError,
 } from "./errors.js";
+export { NonRetryableError, RetryableError } from "./errors.js";
 export type { SerializedError } from "./error-codec.js";
 export type { CallDescription } from "./divergence.js";
 export { replay } from "./replay/replay.js";
