@@ -1,6 +1,6 @@
 import { hasSharedLimit } from "@reprise/sdk/engine";
 import { Registry } from "prom-client";
-import { createStore, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
+import { createStore, isConnectionError, type ClaimedRun, type Listener, type LoadedHistory, type SharedLimits, type Store } from "@reprise/store";
 import { AlertMonitor } from "./alerts/alert-monitor.js";
 import { ClaimLoop } from "./claim-loop.js";
 import { DatabaseClock } from "./clock.js";
@@ -168,14 +168,32 @@ export class Worker {
     return this.starting;
   }
 
+  /**
+   * A worker started while the database restarts (a deploy beside a failover, a chaos run)
+   * waits for it, with backoff, for up to a lease duration (at least 10 s), instead of
+   * failing its start: it has claimed nothing yet, so there is nothing to lose by waiting.
+   */
+  private async whileUnreachable<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + Math.max(10_000, this.options.leaseMs);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isConnectionError(error) || Date.now() + delay > deadline || this.state !== "starting") throw error;
+        this.options.logger.warn(`the database is unreachable while starting, retrying in ${delay} ms: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   private async begin(): Promise<void> {
-    if (this.options.migrate) await this.store.migrate();
+    if (this.options.migrate) await this.whileUnreachable(() => this.store.migrate());
     const serve = this.options.metrics;
     if (this.metrics && serve?.port !== undefined) this.metricsServer = await serveMetrics(this.metrics.registry, { port: serve.port, host: serve.host });
     try {
-      await this.presence.join();
-      if (!this.presence.draining) await this.declare();
-      await this.scheduler?.syncDeclared();
+      await this.whileUnreachable(() => this.presence.join());
+      if (!this.presence.draining) await this.whileUnreachable(() => this.declare());
+      await this.whileUnreachable(async () => void (await this.scheduler?.syncDeclared()));
     } catch (error) {
       // A worker that does not start must not keep a port open (nor the process alive).
       await this.metricsServer?.close();
