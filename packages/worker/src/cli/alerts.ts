@@ -1,10 +1,10 @@
 import { userInfo } from "node:os";
-import { Client, type AlertDeliveryInfo, type AlertInfo, type AlertStatus } from "@reprise/sdk";
+import { type AlertDeliveryInfo, type AlertInfo, type AlertStatus } from "@reprise/sdk";
 import { Option, type Command } from "commander";
 import { action, type ActionInput } from "./command-action.js";
-import { openStore, type ConnectionFlags } from "./connection.js";
 import { integer } from "./flags.js";
 import { cut, style, table } from "./style.js";
+import { withClient } from "./with-client.js";
 
 const STATUSES: readonly AlertStatus[] = ["open", "acknowledged", "resolved"];
 
@@ -36,15 +36,6 @@ export function alertsCommand(alerts: Command): void {
         });
       }),
     );
-}
-
-async function withClient<T>(flags: ConnectionFlags, fn: (client: Client) => Promise<T>): Promise<T> {
-  const store = await openStore(flags);
-  try {
-    return await fn(new Client({ store, migrate: false }));
-  } finally {
-    await store.close();
-  }
 }
 
 const SEVERITY_STYLE = { info: style.blue, warning: style.yellow, high: style.red, critical: (t: string) => style.bold(style.red(t)) } as const;

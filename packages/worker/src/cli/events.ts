@@ -1,20 +1,11 @@
-import { Client, type EmittedEvent } from "@reprise/sdk";
+import type { EmittedEvent } from "@reprise/sdk";
 import type { Command } from "commander";
 import { Finding, UsageError } from "./cli-error.js";
 import { action, type ActionInput } from "./command-action.js";
-import { openStore } from "./connection.js";
 import { integer, parseJsonArg } from "./flags.js";
 import { loadWorkflows } from "./load-entry.js";
 import { style, table } from "./style.js";
-
-async function withClient<T>(flags: { "database-url"?: string | undefined; schema?: string | undefined }, fn: (client: Client) => Promise<T>): Promise<T> {
-  const store = await openStore(flags);
-  try {
-    return await fn(new Client({ store, migrate: false }));
-  } finally {
-    await store.close();
-  }
-}
+import { withClient } from "./with-client.js";
 
 /**
  * `reprise emit <name> [json] [--id ID] [--entry file]`: emits an event, as `client.emit`

@@ -1,12 +1,11 @@
-import type { Store } from "@reprise/store";
-import { Client, formatInZone, type BackfillProgress, type ScheduleInfo } from "@reprise/sdk";
+import { formatInZone, type BackfillProgress, type Client, type ScheduleInfo } from "@reprise/sdk";
 import { CATCHUP, formatMillis, OVERLAP, timetableOf } from "@reprise/sdk/engine";
 import { Option, type Command } from "commander";
 import { action, type ActionInput } from "./command-action.js";
-import { openStore, type ConnectionFlags } from "./connection.js";
 import { integer, parseJsonArg } from "./flags.js";
 import { loadEntry } from "./load-entry.js";
 import { style, table } from "./style.js";
+import { withClient } from "./with-client.js";
 
 /** `reprise schedules <list|show|create|pause|resume|trigger|delete|backfill> …` */
 export function schedulesCommand(schedules: Command): void {
@@ -80,16 +79,6 @@ export function schedulesCommand(schedules: Command): void {
     .option("--batch-size <n>", "slots created per transaction", integer({ min: 1, max: 10_000 }))
     .option("--entry <file>", "the file that exports the workflows: each slot's input is checked by the workflow's schema")
     .action(action(backfill));
-}
-
-async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(flags);
-  const client = new Client({ store, migrate: false });
-  try {
-    return await fn(client, store);
-  } finally {
-    await store.close();
-  }
 }
 
 /** `1h30m`, `45s`. */
