@@ -3,9 +3,10 @@ import { createStore } from "@reprise/store";
 import { Worker, silentLogger } from "@reprise/worker";
 import { main } from "@reprise/worker/cli";
 import { z } from "zod";
-import { afterAll, beforeAll, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import { useTestSchema } from "../../../test-support/db.js";
 import { waitFor } from "../../../test-support/wait.js";
+import { runCli, type CliResult } from "../../../test-support/cli.js";
 
 const db = useTestSchema();
 const store = createStore({ connectionString: db.url, schema: db.schema });
@@ -43,19 +44,7 @@ afterAll(async () => {
 
 const runCount = async () => (await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.runs`))[0]!.n;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  try {
-    const code = await main([...args, "--database-url", db.url, "--schema", db.schema]);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(main, [...args, "--database-url", db.url, "--schema", db.schema]);
 
 test("an event starts each workflow declared for it, once per event id however often it is emitted", async () => {
   const first = await client.emit("order.created", { orderId: "A-1", amount: 25 }, { id: "evt-A-1" });

@@ -1,10 +1,11 @@
 import { workflow } from "@reprise/sdk";
 import { webhook } from "@reprise/worker";
-import { afterAll, expect, test, vi } from "vitest";
+import { afterAll, expect, test } from "vitest";
 // The built CLI, as the reprise binary runs it.
 import { main } from "../../dist/cli/main.js";
 import { waitFor } from "../../../../test-support/wait.js";
 import { captureChannel, evaluated, failingWorkflow, runToEnd, startReceiver, useAlerts } from "./support.js";
+import { runCli, type CliResult } from "../../../../test-support/cli.js";
 
 const { db, client, worker } = useAlerts();
 let down = true;
@@ -12,19 +13,7 @@ const receiver = await startReceiver(() => (down ? 503 : 200));
 afterAll(() => receiver.close());
 
 /** Runs the CLI in this process; returns its exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  try {
-    const code = await main([...args, "--database-url", db.url, "--schema", db.schema]);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(main, [...args, "--database-url", db.url, "--schema", db.schema]);
 
 test("a channel that is down is retried with backoff and shows as failing; it blocks neither runs nor other channels, and gets the alert once it is back", async () => {
   const sync = failingWorkflow("crm-sync");

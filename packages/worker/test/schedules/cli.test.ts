@@ -3,26 +3,15 @@ import { fileURLToPath } from "node:url";
 import { workflow } from "@reprise/sdk";
 // The built CLI, as the reprise binary runs it.
 import { main } from "../../dist/cli/main.js";
-import { expect, test, vi } from "vitest";
+import { expect, test } from "vitest";
 import { at, scheduler, useScheduling } from "./support.js";
+import { runCli, type CliResult } from "../../../../test-support/cli.js";
 
 const { db, store, client } = useScheduling();
 const report = workflow({ name: "cli-report" }, async () => "done");
 
 /** Runs the CLI in this process; returns its exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  try {
-    const code = await main([...args, "--database-url", db.url, "--schema", db.schema]);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(main, [...args, "--database-url", db.url, "--schema", db.schema]);
 
 test("schedules backfill prints progress and a summary, and a second run creates nothing", async () => {
   await client.schedules.create({ id: "cli-hourly", workflow: report, cron: "@hourly", timezone: "Europe/Paris" });
